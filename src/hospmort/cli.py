@@ -13,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-import click
 import typer
 
 from hospmort.config import Engine, EngineOptions, load_config_file
@@ -41,16 +40,22 @@ def _configure_logging(verbose: bool) -> None:
     )
 
 
-def _load_config_defaults(ctx: click.Context, _param: click.Parameter, value: Path | None) -> Path | None:
+def _load_config_defaults(ctx: typer.Context, _param: typer.CallbackParam, value: Path | None) -> Path | None:
     """Eager callback of ``--config``: the file's keys become the defaults of the command's options."""
     if value is None:
         return None
     settings = load_config_file(value)
-    known = {p.name for p in ctx.command.params if p.name}
+    by_option = {
+        flag.lstrip("-"): param.name
+        for param in ctx.command.params
+        if param.name and param.name != "config"
+        for flag in getattr(param, "opts", [])
+        if flag.startswith("--")
+    }
     defaults: dict[str, Any] = {}
     for key, setting in settings.items():
-        name = key.lstrip("-").replace("-", "_")
-        if name not in known or name == "config":
+        name = by_option.get(key.lstrip("-"))
+        if name is None:
             raise typer.BadParameter(f"{value}: unknown option {key!r} for this command", param_hint="--config")
         defaults[name] = [str(v) for v in setting] if isinstance(setting, list) else setting
     ctx.default_map = {**(ctx.default_map or {}), **defaults}
@@ -103,6 +108,34 @@ def _root() -> None:
 # --- commands --------------------------------------------------------------------------------------------
 # Each command is a thin function: parse options into typed values, call one library function inside
 # run_command, print where the results are. Add new commands below, one block each.
+
+
+@app.command("funnel")
+def funnel_command(
+    input_path: Annotated[Path, typer.Option("--input", help="CSV of units with observed and expected.")],
+    output_path: Annotated[Path, typer.Option("--output", help="CSV of limits and banding to write.")],
+    summary_path: Annotated[
+        Path | None, typer.Option("--summary", help="JSON file of units, units_kept, phi and tau2.")
+    ] = None,
+    unit_column: Annotated[str | None, typer.Option("--unit-column", help="Name of the unit column.")] = None,
+    observed_column: Annotated[
+        str | None, typer.Option("--observed-column", help="Name of the observed column.")
+    ] = None,
+    expected_column: Annotated[
+        str | None, typer.Option("--expected-column", help="Name of the expected column.")
+    ] = None,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """SHMI over-dispersed and Poisson limits and banding for any table of observed and expected deaths."""
+    from hospmort.funnel import FunnelColumns, run_funnel
+
+    named = (unit_column, observed_column, expected_column)
+    if any(named) and not all(named):
+        raise typer.BadParameter("give all three of --unit-column, --observed-column, --expected-column")
+    columns = FunnelColumns(*named) if all(named) else None  # type: ignore[arg-type]
+    run_command(lambda: run_funnel(input_path, output_path, summary_path, columns), verbose=verbose)
+    typer.echo(f"wrote {output_path}")
 
 
 def main() -> None:

@@ -239,7 +239,7 @@ _BRENT_XTOL = 1e-12
 
 
 def _brent(function: object, low: float, high: float) -> float:
-    return float(optimize.brentq(function, low, high, xtol=_BRENT_XTOL, maxiter=500))  # type: ignore[call-overload]
+    return float(optimize.brentq(function, low, high, xtol=_BRENT_XTOL, maxiter=500))
 
 
 def upper_boundary_count(expected: float, alpha: float) -> float:

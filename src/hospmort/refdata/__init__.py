@@ -25,8 +25,8 @@ __all__ = [
     "DiagnosisCode",
     "ModelCoefficient",
     "Trust",
-    "charlson_conditions",
     "ccs_category_names",
+    "charlson_conditions",
     "diagnosis_group_labels",
     "icd10_lookup",
     "imd_decile_by_lsoa",
@@ -223,4 +223,9 @@ def ccs_category_names() -> dict[int, str]:
         "ccs", "ccs_dx_categories_icd10cm_2019.csv")}
     names.update({int(row["ccs_category"]): row["ccs_category_name"].strip() for row in _rows(
         "ccs", "ccs_single_level_dx_categories_icd9cm_2015.csv")})
+    # The older mental-health categories (65-75) have no AHRQ name in these files: label them with the SHMI
+    # diagnosis group that holds them, as the CCS SOURCE note advises.
+    labels = diagnosis_group_labels()
+    for row in icd10_lookup().values():
+        names.setdefault(row.ccs_category, labels[row.shmi_diagnosis_group])
     return names
