@@ -150,3 +150,162 @@ VALID_CODES: dict[str, frozenset[str]] = {
 #: Treatment specialties that mark palliative care (shmi.md §14).
 PALLIATIVE_SPECIALTIES = frozenset({"315", "240"})
 PALLIATIVE_DIAGNOSIS = "Z515"
+
+
+# --- data-contract rules (data contract §4), in the order of the rule table -------------------------------
+class ContractRule(StrEnum):
+    """Ids of the data contract's bad-input rules (§4); ``CONTRACT_<id>`` in the data-quality report."""
+
+    FILE_UNREADABLE = "FILE_UNREADABLE"
+    REQUIRED_COLUMN_MISSING = "REQUIRED_COLUMN_MISSING"
+    INPUT_EMPTY = "INPUT_EMPTY"
+    DATE_INVALID = "DATE_INVALID"
+    NUMBER_INVALID = "NUMBER_INVALID"
+    KEY_MISSING = "KEY_MISSING"
+    EPIKEY_DUPLICATE = "EPIKEY_DUPLICATE"
+    EPISTART_AFTER_EPIEND = "EPISTART_AFTER_EPIEND"
+    ADMIDATE_AFTER_DISDATE = "ADMIDATE_AFTER_DISDATE"
+    CODE_INVALID_ADMIMETH = "CODE_INVALID_ADMIMETH"
+    CODE_INVALID_ADMISORC = "CODE_INVALID_ADMISORC"
+    CODE_INVALID_DISMETH = "CODE_INVALID_DISMETH"
+    CODE_INVALID_DISDEST = "CODE_INVALID_DISDEST"
+    CODE_INVALID_CLASSPAT = "CODE_INVALID_CLASSPAT"
+    CODE_INVALID_SEX = "CODE_INVALID_SEX"
+    CODE_INVALID_EPISTAT = "CODE_INVALID_EPISTAT"
+    DIAG_CODE_MALFORMED = "DIAG_CODE_MALFORMED"
+    DOD_MISSING = "DOD_MISSING"
+    DEATHS_DUPLICATE_HESID = "DEATHS_DUPLICATE_HESID"
+
+
+# --- provider spells, CIPS and SHMI scope and outcome (shmi.md §4-§6, hsmr.md §3) ------------------------
+SPELL_KEY = "SPELL_KEY"
+KEYED_BY_ADMIDATE = "KEYED_BY_ADMIDATE"
+EPISODES = "EPISODES"
+SITE_CODE = "SITE_CODE"
+LAST_SITE_CODE = "LAST_SITE_CODE"
+DIAG_SECOND_EPISODE_USED = "DIAG_SECOND_EPISODE_USED"
+BIRTH_WEIGHT = "BIRTH_WEIGHT"
+PALLIATIVE = "PALLIATIVE"
+SECONDARY_DIAGNOSES = "SECONDARY_DIAGNOSES"
+CIPS_KEY = "CIPS_KEY"
+SPELLS = "SPELLS"
+END_DATE = "END_DATE"
+DIED = "DIED"
+DIED_IN_HOSPITAL = "DIED_IN_HOSPITAL"
+PREV_EMERGENCY = "PREV_EMERGENCY"
+IN_SCOPE = "IN_SCOPE"
+EXCLUSION_STEP = "EXCLUSION_STEP"
+EXCLUSION_REASON = "EXCLUSION_REASON"
+IN_REPORTING_PERIOD = "IN_REPORTING_PERIOD"
+QUALIFYING = "QUALIFYING"
+#: ``PROVIDER_CODE`` of the national totals row of a data-quality report (shmi.md §16.8).
+ALL_PROVIDERS = "ALL"
+
+
+class ExclusionReason(StrEnum):
+    """Reason codes of the SHMI scope tests (shmi.md §5), in the order the tests are applied."""
+
+    NOT_FINISHED = "NOT_FINISHED"
+    OUTSIDE_WINDOW = "OUTSIDE_WINDOW"
+    PATIENT_CLASSIFICATION = "PATIENT_CLASSIFICATION"
+    STILLBIRTH = "STILLBIRTH"
+    AGE_NOT_KNOWN = "AGE_NOT_KNOWN"
+    SEX_NOT_KNOWN = "SEX_NOT_KNOWN"
+    ADMIMETH_NOT_KNOWN = "ADMIMETH_NOT_KNOWN"
+    PROVIDER_NOT_IN_SCOPE = "PROVIDER_NOT_IN_SCOPE"
+
+    @property
+    def step(self) -> int:
+        """The step number (1-8) of the test in shmi.md §5."""
+        return list(ExclusionReason).index(self) + 1
+
+    @property
+    def measure(self) -> str:
+        """The data-quality measure name, e.g. ``EXCL_1_NOT_FINISHED`` (shmi.md §16.8)."""
+        return f"EXCL_{self.step}_{self.value}"
+
+
+#: ``ADMIMETH`` codes with an SHMI level (shmi.md §8): anything else fails §5 step 7.
+SHMI_VALID_ADMISSION_METHODS = (
+    ELECTIVE_ADMISSION_METHODS + EMERGENCY_ADMISSION_METHODS + MATERNITY_ADMISSION_METHODS
+    + OTHER_ADMISSION_METHODS
+)
+#: Transfer markers of the CIPS linking rule (hsmr.md §3.2).
+TRANSFER_DISCHARGE_DESTINATIONS = ("49", "50", "51", "52", "53", "84", "87")
+TRANSFER_ADMISSION_SOURCES = ("49", "50", "51", "52", "53", "87")
+TRANSFER_ADMISSION_METHODS = ("81", "2B")
+#: Maximum days between the discharge of one spell and the admission of the next for a CIPS link.
+CIPS_LINK_MAX_GAP_DAYS = 2
+#: The 30-day rule of shmi.md §6 and the look-back of ``PREV_EMERGENCY`` (hsmr.md §6.1).
+DEATH_WINDOW_DAYS = 30
+PREV_EMERGENCY_LOOKBACK_DAYS = 365
+
+
+# --- SHMI case-mix variables = model covariates and predictor prefixes (shmi.md §8, §10.1) --------------
+# (ADMIMETH, the admission-method level 1/3, reuses the HES field name above, as the model file does.)
+DIAGNOSIS_GROUP = "DIAGNOSIS_GROUP"
+AGE_GROUP = "AGE_GROUP"
+GENDER = "GENDER"
+ADMISSION_MONTH = "ADMISSION_MONTH"
+CHARLSON_INDEX = "CHARLSON_INDEX"
+YEAR_INDEX = "YEAR_INDEX"
+BIRTHWEIGHT = "BIRTHWEIGHT"
+
+
+# --- columns of the output files and of the results store (shmi.md §16, §17.2) ----------------------------
+# The results store keeps the publication tables unsuppressed under these names (docs/results-database.md).
+PERIOD_END = "PERIOD_END"
+TIME_PERIOD = "TIME_PERIOD"
+PROVIDER_CODE = "PROVIDER_CODE"
+PROVIDER_NAME = "PROVIDER_NAME"
+#: The trust's NHS England region in the results store (the organisation table's region_code, region_name).
+PROVIDER_REGION_CODE = "REGION_CODE"
+PROVIDER_REGION_NAME = "REGION_NAME"
+SITE_NAME = "SITE_NAME"
+#: ``SITE_TYPE`` of the site-level file (§16.2); the organisation table's field is ``site_type``.
+OUTPUT_SITE_TYPE = "SITE_TYPE"
+DIAGNOSIS_GROUP_DESCRIPTION = "DIAGNOSIS_GROUP_DESCRIPTION"
+SUPERGROUP = "SUPERGROUP"
+SUPERGROUP_NAME = "SUPERGROUP_NAME"
+OBSERVED = "OBSERVED"
+EXPECTED = "EXPECTED"
+#: E2, expected deaths rounded to 2 decimals (shmi.md §11); results store only (files show it as EXPECTED).
+EXPECTED_ROUNDED = "EXPECTED_ROUNDED"
+SHMI_VALUE = "SHMI_VALUE"
+SHMI_BANDING = "SHMI_BANDING"
+PO_LL = "PO_LL"
+PO_UL = "PO_UL"
+OD_LL = "OD_LL"
+OD_UL = "OD_UL"
+OD_LL_998 = "OD_LL_998"
+OD_UL_998 = "OD_UL_998"
+PO_LL_95 = "PO_LL_95"
+PO_UL_95 = "PO_UL_95"
+#: The ``<file key>`` of a contextual indicator file (shmi.md §14, §16.4), e.g. ``palliative_care``.
+FILE_KEY = "FILE_KEY"
+MEASURE = "MEASURE"
+CATEGORY = "CATEGORY"
+NUMERATOR = "NUMERATOR"
+DENOMINATOR = "DENOMINATOR"
+VALUE = "VALUE"
+INDICATOR_CODE = "INDICATOR_CODE"
+PREDICTOR = "PREDICTOR"
+PARAMETER_ESTIMATE = "PARAMETER_ESTIMATE"
+STANDARD_ERROR = "STANDARD_ERROR"
+WALD_CHI_SQUARE = "WALD_CHI_SQUARE"
+WALD_DF = "WALD_DF"
+WALD_P_VALUE = "WALD_P_VALUE"
+DEATHS = "DEATHS"
+C_STATISTIC = "C_STATISTIC"
+CONVERGED = "CONVERGED"
+FIT_METHOD = "FIT_METHOD"
+ITERATIONS = "ITERATIONS"
+ALIASED_PREDICTORS = "ALIASED_PREDICTORS"
+BREAKDOWN = "BREAKDOWN"
+UNITS_ELIGIBLE = "UNITS_ELIGIBLE"
+UNITS_KEPT = "UNITS_KEPT"
+PHI = "PHI"
+TAU2 = "TAU2"
+CHECK = "CHECK"
+SEVERITY = "SEVERITY"
+THRESHOLD = "THRESHOLD"
