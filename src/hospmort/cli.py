@@ -11,12 +11,15 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from hospmort.config import Engine, EngineOptions, load_config_file
 from hospmort.errors import ConfigError, HospmortError, InputDataError
+
+if TYPE_CHECKING:
+    from hospmort.pipeline import InputPaths
 
 log = logging.getLogger("hospmort")
 
@@ -136,6 +139,246 @@ def funnel_command(
     columns = FunnelColumns(*named) if all(named) else None  # type: ignore[arg-type]
     run_command(lambda: run_funnel(input_path, output_path, summary_path, columns), verbose=verbose)
     typer.echo(f"wrote {output_path}")
+
+
+StoreOption = Annotated[
+    str, typer.Option("--db", help="Results store: a DuckDB file path or duckdb:///path.")
+]
+
+
+@app.command("publications")
+def publications_command(
+    db: StoreOption,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """List the publications in the results store: period end, label, status, indicators, times."""
+    from hospmort.store.catalog import describe_publication, list_publications_at
+
+    stored = run_command(lambda: list_publications_at(db), verbose=verbose)
+    if not stored:
+        typer.echo(f"no publications in {db}")
+    for publication in stored:
+        typer.echo(describe_publication(publication))
+
+
+@app.command("publish")
+def publish_command(
+    db: StoreOption,
+    period: Annotated[str, typer.Option("--period", help="Period-end month of the publication, YYYY-MM.")],
+    accept_blocking_findings: Annotated[
+        bool, typer.Option("--accept-blocking-findings",
+                           help="Publish even though the quality check raised BLOCKING findings.")
+    ] = False,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Mark a stored draft publication published (a publication with BLOCKING findings stays a draft)."""
+    from hospmort.config import Month
+    from hospmort.store.catalog import describe_publication, publish_at
+
+    published = run_command(
+        lambda: publish_at(db, Month.parse(period), accept_blocking_findings=accept_blocking_findings),
+        verbose=verbose,
+    )
+    typer.echo(describe_publication(published))
+
+
+@app.command("check")
+def check_command(
+    episodes: Annotated[str, typer.Option("--episodes", help="Episodes: a CSV/Parquet file, folder or glob.")],
+    deaths: Annotated[str, typer.Option("--deaths", help="Deaths: a CSV/Parquet file, folder or glob.")],
+    organisations: Annotated[
+        Path | None, typer.Option("--organisations", help="Organisation table CSV (decides SHMI scope).")
+    ] = None,
+    period_end: Annotated[
+        str | None, typer.Option("--period-end", help="Period-end month YYYY-MM: adds scope and exclusions.")
+    ] = None,
+    deaths_complete_to: Annotated[
+        str | None, typer.Option("--deaths-complete-to", help="Date YYYY-MM-DD deaths are complete to.")
+    ] = None,
+    column_map: Annotated[
+        list[str] | None, typer.Option("--column-map", help="NAME=FIELD: read input column NAME as FIELD.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the report to this CSV file.")] = None,
+    config: ConfigOption = None,
+    memory_limit: MemoryLimitOption = None,
+    temp_dir: TempDirOption = None,
+    threads: ThreadsOption = None,
+    engine: EngineOption = Engine.DUCKDB,
+    verbose: VerboseOption = False,
+) -> None:
+    """Data-quality report of an extract by data-contract rule; with --period-end, the SHMI exclusions too.
+
+    Exit code 0 when the input is usable for that period, 2 when a stop rule fires.
+    """
+    from hospmort.check import CheckRequest, CheckResult, parse_check_dates, run_check
+    from hospmort.hes import parse_column_map
+    from hospmort.hes.quality import format_quality_report_text, quality_report_table
+
+    def action() -> CheckResult:
+        month, complete_to = parse_check_dates(period_end, deaths_complete_to)
+        request = CheckRequest(episodes, deaths, organisations, parse_column_map(column_map or []), month,
+                               complete_to, out)
+        return run_check(request, engine_options(memory_limit, temp_dir, threads, engine))
+
+    result = run_command(action, verbose=verbose)
+    if sys.stdout.isatty():
+        from rich.console import Console
+
+        Console().print(quality_report_table(result.rows, result.examples))
+    else:
+        typer.echo(format_quality_report_text(result.rows, result.examples), nl=False)
+    if out is not None:
+        typer.echo(f"wrote {out}")
+    for problem in result.problems:
+        typer.echo(f"hospmort: error: {problem}", err=True)
+    if not result.usable:
+        raise typer.Exit(EXIT_UNUSABLE_INPUT)
+
+
+# --- run and cohort (shmi.md §16.9, §17) ----------------------------------------------------------------------
+
+DataOption = Annotated[
+    Path | None, typer.Option("--data", help="A folder written by `hospmort synth` (episodes, deaths, organisations).")
+]
+EpisodesOption = Annotated[str | None, typer.Option("--episodes", help="Episodes: CSV/Parquet file, folder or glob.")]
+DeathsOption = Annotated[str | None, typer.Option("--deaths", help="Deaths: CSV/Parquet file, folder or glob.")]
+OrganisationsOption = Annotated[
+    Path | None, typer.Option("--organisations", help="Organisation table CSV (decides SHMI scope).")
+]
+ColumnMapOption = Annotated[
+    list[str] | None, typer.Option("--column-map", help="NAME=FIELD: read input column NAME as FIELD.")
+]
+PeriodEndOption = Annotated[str, typer.Option("--period-end", help="Period-end month YYYY-MM.")]
+
+
+def _input_paths(data: Path | None, episodes: str | None, deaths: str | None, organisations: Path | None,
+                 column_map: list[str] | None) -> InputPaths:
+    from hospmort.hes.read import parse_column_map
+    from hospmort.pipeline import InputPaths
+
+    mapping = parse_column_map(column_map or [])
+    if data is not None:
+        if episodes or deaths:
+            raise ConfigError("give either --data or --episodes/--deaths, not both")
+        paths = InputPaths.from_data_dir(data)
+        organisations = organisations or paths.organisations
+        return InputPaths(paths.episodes, paths.deaths, organisations, mapping, data)
+    if not episodes or not deaths:
+        raise ConfigError("give --data DIR, or --episodes and --deaths (with --organisations)")
+    return InputPaths(episodes, deaths, organisations, mapping)
+
+
+@app.command("run")
+def run_shmi_command(
+    period_end: PeriodEndOption,
+    db: Annotated[str, typer.Option("--db", help="Results database: a DuckDB file path.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the publication files.")],
+    data: DataOption = None,
+    episodes: EpisodesOption = None,
+    deaths: DeathsOption = None,
+    organisations: OrganisationsOption = None,
+    column_map: ColumnMapOption = None,
+    history: Annotated[int, typer.Option("--history", min=1, help="Number of monthly publications ending at "
+                                         "--period-end.")] = 1,
+    extract: Annotated[Path | None, typer.Option("--extract", help="Folder for the record-level extract "
+                                                 "(outside --out).")] = None,
+    deaths_complete_to: Annotated[str | None, typer.Option("--deaths-complete-to",
+                                                           help="Date YYYY-MM-DD deaths are complete to.")] = None,
+    publish_now: Annotated[bool, typer.Option("--publish", help="Publish each publication whose quality check "
+                                              "raises nothing blocking.")] = False,
+    config: ConfigOption = None,
+    memory_limit: MemoryLimitOption = None,
+    temp_dir: TempDirOption = None,
+    threads: ThreadsOption = None,
+    engine: EngineOption = Engine.DUCKDB,
+    verbose: VerboseOption = False,
+) -> None:
+    """Compute the SHMI publication(s) for the 12 months ending --period-end, store them and write the files."""
+    from hospmort.check import parse_check_dates
+    from hospmort.pipeline import RunRequest, run_publications
+
+    def action() -> object:
+        month, complete_to = parse_check_dates(period_end, deaths_complete_to)
+        assert month is not None
+        request = RunRequest(
+            inputs=_input_paths(data, episodes, deaths, organisations, column_map), period_end=month, db=db,
+            out=out, history=history, extract=extract, deaths_complete_to=complete_to, publish=publish_now)
+        return run_publications(request, engine_options(memory_limit, temp_dir, threads, engine))
+
+    result = run_command(action, verbose=verbose)
+    for publication in result.publications:  # type: ignore[attr-defined]
+        note = f" (blocking: {', '.join(publication.blocking_findings)})" if publication.blocking_findings else ""
+        typer.echo(f"{publication.time_period}: {publication.status}, {publication.findings} quality-check "
+                   f"findings{note}")
+    typer.echo(f"files in {out}/, results database {db}")
+    if extract is not None:
+        typer.echo(f"record-level extract in {extract}/ ({len(result.extract_files)} files)")  # type: ignore[attr-defined]
+
+
+@app.command("cohort")
+def cohort_command(
+    period_end: PeriodEndOption,
+    out: Annotated[Path, typer.Option("--out", help="CSV file for the cohort listing (record-level).")],
+    data: DataOption = None,
+    episodes: EpisodesOption = None,
+    deaths: DeathsOption = None,
+    organisations: OrganisationsOption = None,
+    column_map: ColumnMapOption = None,
+    config: ConfigOption = None,
+    memory_limit: MemoryLimitOption = None,
+    temp_dir: TempDirOption = None,
+    threads: ThreadsOption = None,
+    engine: EngineOption = Engine.DUCKDB,
+    verbose: VerboseOption = False,
+) -> None:
+    """The diagnostic cohort listing: every spell built, whether it is in scope and why, with its levels."""
+    from hospmort.check import parse_check_dates
+    from hospmort.pipeline import list_cohort
+
+    def action() -> int:
+        month, _ = parse_check_dates(period_end, None)
+        assert month is not None
+        paths = _input_paths(data, episodes, deaths, organisations, column_map)
+        return list_cohort(paths, month, out, engine_options(memory_limit, temp_dir, threads, engine))
+
+    rows = run_command(action, verbose=verbose)
+    typer.echo(f"wrote {rows} spells to {out}")
+
+
+@app.command("synth")
+def synth_command(
+    out: Annotated[Path, typer.Option("--out", help="Folder for episodes/, deaths.parquet, organisations.csv, "
+                                                   "truth/.")],
+    scale: Annotated[str, typer.Option("--scale", help="tiny, regional or national.")] = "regional",
+    start: Annotated[str | None, typer.Option(
+        "--start", help="First discharge month YYYY-MM (default: 59 months before --end).")] = None,
+    end: Annotated[str, typer.Option("--end", help="Last discharge month YYYY-MM.")] = "2025-12",
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed: the same seed gives the same bytes.")
+                    ] = 20251231,
+    defect_rate: Annotated[float, typer.Option(
+        "--defect-rate", help="Share of rows (or spells) given each kind of planted defect, 0 to 0.2.")] = 0.001,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Synthetic national HES episodes and ONS deaths with a planted truth (fictional trusts)."""
+    from hospmort.config import Month
+    from hospmort.synth import Scale, SynthSettings, SynthSummary, generate
+
+    def action() -> SynthSummary:
+        try:
+            chosen = Scale(scale.strip().lower())
+        except ValueError as error:
+            raise ConfigError(f"--scale must be one of {', '.join(s.value for s in Scale)}, got {scale!r}") from error
+        last = Month.parse(end)
+        first = Month.parse(start) if start is not None else last.shift(-59)
+        return generate(SynthSettings(out=out, scale=chosen, start=first, end=last, seed=seed,
+                                      defect_rate=defect_rate))
+
+    summary = run_command(action, verbose=verbose)
+    typer.echo(f"wrote {summary.episodes} episodes ({summary.in_scope_spells} in-scope SHMI spells, "
+               f"{summary.deaths_written} deaths) to {out}")
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +23,7 @@ from hospmort.limits import (
     round_expected,
 )
 
+K = TypeVar("K", bound=Hashable)
 MINIMUM_SPELLS = 30
 MINIMUM_OBSERVED = 8
 MINIMUM_EXPECTED = 7.5
@@ -73,8 +75,8 @@ def is_eligible(spells: int, observed: int, expected_rounded: float) -> bool:
             and expected_rounded >= MINIMUM_EXPECTED)
 
 
-def sum_units(keys: Sequence[Hashable], spells: npt.ArrayLike, deaths: npt.ArrayLike,
-              risks: npt.ArrayLike) -> dict[Hashable, UnitCounts]:
+def sum_units(keys: Sequence[K], spells: npt.ArrayLike, deaths: npt.ArrayLike,
+              risks: npt.ArrayLike) -> dict[K, UnitCounts]:
     """S, O, E per unit from rows of (unit key, cell spells n, cell deaths d, cell risk p).
 
     E = fsum(n * p) over the unit's rows: exact rounding makes it independent of row order.
@@ -82,10 +84,10 @@ def sum_units(keys: Sequence[Hashable], spells: npt.ArrayLike, deaths: npt.Array
     n = np.asarray(spells, dtype=np.int64)
     d = np.asarray(deaths, dtype=np.int64)
     products = n.astype(np.float64) * np.asarray(risks, dtype=np.float64)
-    rows: dict[Hashable, list[int]] = {}
+    rows: dict[K, list[int]] = {}
     for index, key in enumerate(keys):
         rows.setdefault(key, []).append(index)
-    result: dict[Hashable, UnitCounts] = {}
+    result: dict[K, UnitCounts] = {}
     for key, indices in rows.items():
         taken = np.asarray(indices)
         result[key] = UnitCounts(key, int(n[taken].sum()), int(d[taken].sum()),

@@ -29,7 +29,7 @@ from hospmort.store.tables import (
     TableSpec,
     table_spec,
 )
-from hospmort.store.writer import Publication, TableRows, write_publication
+from hospmort.store.writer import Publication, TableRows, write_publication, write_publications
 
 __all__ = [
     "ALL_TABLES",
@@ -58,4 +58,5 @@ __all__ = [
     "read_table",
     "table_spec",
     "write_publication",
+    "write_publications",
 ]

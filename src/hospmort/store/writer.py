@@ -29,6 +29,7 @@ from hospmort import schema as col
 from hospmort.config import Month, Windows
 from hospmort.errors import StoreError
 from hospmort.store.catalog import PublicationStatus, StoredPublication, get_publication
+from hospmort.store.backend import Backend
 from hospmort.store.connection import ResultsStore, as_stored_time, utc_now
 from hospmort.store.tables import (
     CREATED_AT,
@@ -80,50 +81,74 @@ def write_publication(store: ResultsStore, publication: Publication, *,
     :class:`StoreError` (and leaves the store unchanged) when a table is unknown, rows do not fit their table,
     or the database refuses a row (a NULL in a NOT NULL column, a duplicate key).
     """
+    return write_publications(store, [(publication, status)], created_at=created_at)[0]
+
+
+def write_publications(store: ResultsStore, publications: Sequence[tuple[Publication, PublicationStatus]], *,
+                       created_at: dt.datetime | None = None) -> list[StoredPublication]:
+    """Store several publications (a history run) in ONE transaction: all of them or none.
+
+    Each replaces any stored publication of its period end; each has its own status.
+    """
     if store.read_only:
         raise StoreError(f"results store {store.location} is open read-only: cannot write a publication")
-    period = str(publication.period_end)
-    indicators = _checked_indicators(publication.indicators)
-    manifest = _manifest_text(publication.manifest)
-    prepared = _prepare_tables(publication, indicators)
+    periods = [str(publication.period_end) for publication, _ in publications]
+    if len(set(periods)) != len(periods):
+        raise StoreError(f"a period end is given twice among the publications to store: {', '.join(periods)}")
+    prepared_all = []
+    for publication, status in publications:
+        indicators = _checked_indicators(publication.indicators)
+        prepared_all.append((publication, status, indicators, _manifest_text(publication.manifest),
+                             _prepare_tables(publication, indicators)))
     when = as_stored_time(created_at) if created_at is not None else utc_now()
     backend = store.backend
     with backend.transaction():
-        for table in PUBLICATION_TABLES:
-            backend.execute(
-                f"DELETE FROM {quote_identifier(table.name)} WHERE {quote_identifier(col.PERIOD_END)} = ?",
-                (period,),
-            )
-            rows = prepared.get(table.name)
-            if rows is not None and rows.num_rows > 0:
-                backend.insert_rows(table, rows)
+        for publication, status, indicators, manifest, prepared in prepared_all:
+            _replace_publication(backend, publication, status, indicators, manifest, prepared, when)
+    stored = []
+    for publication, status, _, _, prepared in prepared_all:
+        log.info(
+            "stored publication %s (%s) as %s: %s", publication.period_end, publication.time_period, status.value,
+            ", ".join(f"{name} {rows.num_rows}" for name, rows in prepared.items()) or "no rows",
+        )
+        found = get_publication(store, publication.period_end)
+        assert found is not None
+        stored.append(found)
+    return stored
+
+
+def _replace_publication(backend: Backend, publication: Publication, status: PublicationStatus,
+                         indicators: tuple[Indicator, ...], manifest: str, prepared: Mapping[str, pa.Table],
+                         when: dt.datetime) -> None:
+    period = str(publication.period_end)
+    for table in PUBLICATION_TABLES:
         backend.execute(
-            f"DELETE FROM {quote_identifier(PUBLICATIONS_TABLE.name)} WHERE {quote_identifier(col.PERIOD_END)} = ?",
+            f"DELETE FROM {quote_identifier(table.name)} WHERE {quote_identifier(col.PERIOD_END)} = ?",
             (period,),
         )
-        columns = (col.PERIOD_END, col.TIME_PERIOD, STATUS, CREATED_AT, PUBLISHED_AT, PACKAGE_VERSION, MANIFEST,
-                   INDICATORS)
-        backend.execute(
-            f"INSERT INTO {quote_identifier(PUBLICATIONS_TABLE.name)} "
-            f"({', '.join(quote_identifier(c) for c in columns)}) VALUES ({', '.join('?' for _ in columns)})",
-            (
-                period,
-                publication.time_period,
-                status.value,
-                when,
-                when if status is PublicationStatus.PUBLISHED else None,
-                publication.package_version,
-                manifest,
-                ",".join(indicator.value for indicator in indicators),
-            ),
-        )
-    log.info(
-        "stored publication %s (%s) as %s: %s", period, publication.time_period, status.value,
-        ", ".join(f"{name} {rows.num_rows}" for name, rows in prepared.items()) or "no rows",
+        rows = prepared.get(table.name)
+        if rows is not None and rows.num_rows > 0:
+            backend.insert_rows(table, rows)
+    backend.execute(
+        f"DELETE FROM {quote_identifier(PUBLICATIONS_TABLE.name)} WHERE {quote_identifier(col.PERIOD_END)} = ?",
+        (period,),
     )
-    stored = get_publication(store, publication.period_end)
-    assert stored is not None
-    return stored
+    columns = (col.PERIOD_END, col.TIME_PERIOD, STATUS, CREATED_AT, PUBLISHED_AT, PACKAGE_VERSION, MANIFEST,
+               INDICATORS)
+    backend.execute(
+        f"INSERT INTO {quote_identifier(PUBLICATIONS_TABLE.name)} "
+        f"({', '.join(quote_identifier(c) for c in columns)}) VALUES ({', '.join('?' for _ in columns)})",
+        (
+            period,
+            publication.time_period,
+            status.value,
+            when,
+            when if status is PublicationStatus.PUBLISHED else None,
+            publication.package_version,
+            manifest,
+            ",".join(indicator.value for indicator in indicators),
+        ),
+    )
 
 
 def _checked_indicators(indicators: Sequence[Indicator]) -> tuple[Indicator, ...]:
