@@ -33,3 +33,5 @@ echo
 echo "publication files:    $OUT/publications/"
 echo "results database:     $OUT/hospmort.duckdb"
 echo "synthetic input data: $DATA/ (planted truth in $DATA/truth/)"
+echo "== serving the dashboard (Ctrl-C to stop)"
+$BIN/hospmort serve --db "$OUT/hospmort.duckdb" --host "${HOSPMORT_HOST:-127.0.0.1}" --port "${HOSPMORT_PORT:-8000}"

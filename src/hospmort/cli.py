@@ -142,7 +142,7 @@ def funnel_command(
 
 
 StoreOption = Annotated[
-    str, typer.Option("--db", help="Results store: a DuckDB file path or duckdb:///path.")
+    str, typer.Option("--db", help="Results store: a DuckDB file path, duckdb:///path or postgresql://user@host/db.")
 ]
 
 
@@ -154,10 +154,11 @@ def publications_command(
 ) -> None:
     """List the publications in the results store: period end, label, status, indicators, times."""
     from hospmort.store.catalog import describe_publication, list_publications_at
+    from hospmort.store.connection import describe_store_location
 
     stored = run_command(lambda: list_publications_at(db), verbose=verbose)
     if not stored:
-        typer.echo(f"no publications in {db}")
+        typer.echo(f"no publications in {describe_store_location(db)}")
     for publication in stored:
         typer.echo(describe_publication(publication))
 
@@ -273,7 +274,7 @@ def _input_paths(data: Path | None, episodes: str | None, deaths: str | None, or
 @app.command("run")
 def run_shmi_command(
     period_end: PeriodEndOption,
-    db: Annotated[str, typer.Option("--db", help="Results database: a DuckDB file path.")],
+    db: Annotated[str, typer.Option("--db", help="Results database: a DuckDB file path or postgresql://user@host/db.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for the publication files.")],
     data: DataOption = None,
     episodes: EpisodesOption = None,
@@ -288,6 +289,14 @@ def run_shmi_command(
                                                            help="Date YYYY-MM-DD deaths are complete to.")] = None,
     publish_now: Annotated[bool, typer.Option("--publish", help="Publish each publication whose quality check "
                                               "raises nothing blocking.")] = False,
+    indicators: Annotated[str, typer.Option("--indicators", help="Indicators to compute: shmi,hsmr or shmi.")
+                          ] = "shmi,hsmr",
+    basket: Annotated[Path | None, typer.Option("--basket", help="HSMR basket file (CSV: BASKET_ID, CCS_CATEGORY); "
+                                                "default: the derived 80% basket.")] = None,
+    cusum_alpha: Annotated[float, typer.Option("--cusum-alpha", help="CUSUM false-alarm probability per chart over "
+                                               "the period, 0.0005 to 0.1.")] = 0.001,
+    cusum_odds_ratio: Annotated[float, typer.Option("--cusum-odds-ratio", help="R_A of the upper CUSUM (the lower "
+                                                    "uses 1/R_A); needs its threshold table.")] = 2.0,
     config: ConfigOption = None,
     memory_limit: MemoryLimitOption = None,
     temp_dir: TempDirOption = None,
@@ -295,8 +304,11 @@ def run_shmi_command(
     engine: EngineOption = Engine.DUCKDB,
     verbose: VerboseOption = False,
 ) -> None:
-    """Compute the SHMI publication(s) for the 12 months ending --period-end, store them and write the files."""
+    """Compute the SHMI (and HSMR) publication(s) for the 12 months ending --period-end, store and write them."""
     from hospmort.check import parse_check_dates
+    from hospmort.hsmr.run import parse_indicators
+    from hospmort.monitoring.compute import MonitoringSettings
+    from hospmort.monitoring.thresholds import check_alpha
     from hospmort.pipeline import RunRequest, run_publications
 
     def action() -> object:
@@ -304,7 +316,9 @@ def run_shmi_command(
         assert month is not None
         request = RunRequest(
             inputs=_input_paths(data, episodes, deaths, organisations, column_map), period_end=month, db=db,
-            out=out, history=history, extract=extract, deaths_complete_to=complete_to, publish=publish_now)
+            out=out, history=history, extract=extract, deaths_complete_to=complete_to, publish=publish_now,
+            indicators=parse_indicators(indicators), basket=basket,
+            monitoring=MonitoringSettings(alpha=check_alpha(cusum_alpha), odds_ratio=cusum_odds_ratio))
         return run_publications(request, engine_options(memory_limit, temp_dir, threads, engine))
 
     result = run_command(action, verbose=verbose)
@@ -312,7 +326,9 @@ def run_shmi_command(
         note = f" (blocking: {', '.join(publication.blocking_findings)})" if publication.blocking_findings else ""
         typer.echo(f"{publication.time_period}: {publication.status}, {publication.findings} quality-check "
                    f"findings{note}")
-    typer.echo(f"files in {out}/, results database {db}")
+    from hospmort.store.connection import describe_store_location
+
+    typer.echo(f"files in {out}/, results database {describe_store_location(db)}")
     if extract is not None:
         typer.echo(f"record-level extract in {extract}/ ({len(result.extract_files)} files)")  # type: ignore[attr-defined]
 
@@ -379,6 +395,71 @@ def synth_command(
     summary = run_command(action, verbose=verbose)
     typer.echo(f"wrote {summary.episodes} episodes ({summary.in_scope_spells} in-scope SHMI spells, "
                f"{summary.deaths_written} deaths) to {out}")
+
+
+@app.command("cusum-table")
+def cusum_table_command(
+    odds_ratio: Annotated[float, typer.Option("--odds-ratio", help="R_A of the upper chart, e.g. 2.")],
+    paths: Annotated[int, typer.Option("--paths", min=1000, help="Simulated paths per column (1000000).")],
+    out: Annotated[Path, typer.Option("--out", help="CSV file of R, Q, N_EQ, ALPHA, H to write.")],
+    q: Annotated[list[float] | None, typer.Option("--q", help="Only these Q columns (repeatable).")] = None,
+    alpha: Annotated[list[float] | None, typer.Option("--alpha", help="Only these levels (repeatable).")] = None,
+    n_eq_limit: Annotated[int | None, typer.Option("--n-eq-limit", min=1,
+                                                   help="Only N_EQ up to this value (reduced grid).")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Columns simulated in parallel.")] = 1,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Generate the CUSUM threshold table by exact simulation (statistics.md §4.4.3)."""
+    from hospmort.monitoring.table import TABLE_ALPHAS, TABLE_Q_VALUES, generate_threshold_table
+
+    rows = run_command(
+        lambda: generate_threshold_table(odds_ratio, paths, out, q_values=tuple(q or TABLE_Q_VALUES),
+                                         alphas=tuple(alpha or TABLE_ALPHAS), n_eq_limit=n_eq_limit,
+                                         workers=workers),
+        verbose=verbose,
+    )
+    typer.echo(f"wrote {rows} rows to {out}")
+
+
+@app.command("alerts")
+def alerts_command(
+    db: StoreOption,
+    trust: Annotated[str | None, typer.Option("--trust", help="Only this trust's alerts (provider code).")
+                     ] = None,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """List the open (NEW and OPEN) alerts of the register kept from published publications (§6)."""
+    from hospmort.monitoring.alerts_store import format_open_alerts, list_open_alerts_at
+
+    alerts = run_command(lambda: list_open_alerts_at(db, trust), verbose=verbose)
+    for line in format_open_alerts(alerts):
+        typer.echo(line)
+
+
+@app.command("serve")
+def serve_command(
+    db: StoreOption,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Serve the dashboard and its JSON API from the results store (read-only; peer groups are saved in it)."""
+    import uvicorn
+
+    from hospmort.store import open_store
+    from hospmort.web import create_app
+
+    def action() -> object:
+        with open_store(db, read_only=True):
+            pass  # refuse at once a store that is missing, busy or of another schema version
+        return create_app(db)
+
+    web_app = run_command(action, verbose=verbose)
+    typer.echo(f"hospmort dashboard: http://{host}:{port}/ (JSON API: http://{host}:{port}/api-docs)")
+    uvicorn.run(web_app, host=host, port=port, log_level="debug" if verbose else "info")  # type: ignore[arg-type]
 
 
 def main() -> None:

@@ -31,7 +31,11 @@ from hospmort.engine import connect_duckdb
 from hospmort.errors import ConfigError
 from hospmort.hes import InputReport, load_inputs
 from hospmort.hes.quality import DataQualityRow, assemble_quality_report, rows_from_counts
+from hospmort.hsmr.run import HsmrOutcome, prepare_hsmr_inputs, run_hsmr_publication
 from hospmort.manifest import Manifest, hash_inputs
+from hospmort.monitoring.alerts_store import AlertPreviewer, rebuild_alert_register
+from hospmort.monitoring.compute import MonitoringSettings
+from hospmort.monitoring.publication import compute_publication_monitoring, hsmr_monitoring_records_sql
 from hospmort.publish import commit_staged_files, write_historical_file, write_shmi_files
 from hospmort.schema import ALL_PROVIDERS
 from hospmort.shmi.cohort import SHMI_COHORT, build_shmi_cohort
@@ -64,6 +68,7 @@ from hospmort.store import (
     read_table,
     write_publications,
 )
+from hospmort.store.connection import describe_store_location
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +107,12 @@ class RunRequest:
     extract: Path | None = None
     deaths_complete_to: dt.date | None = None
     publish: bool = False
+    #: Indicators to compute (``--indicators``): the SHMI always, the HSMR unless left out (hsmr.md §2).
+    indicators: tuple[Indicator, ...] = (Indicator.SHMI, Indicator.HSMR)
+    #: ``--basket FILE``: the HSMR basket file (hsmr.md §5.3); None derives the basket.
+    basket: Path | None = None
+    #: VLAD and CUSUM monitoring (statistics.md §3-§4): α per chart and R_A (``--cusum-alpha``, ...).
+    monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
 
 
 @dataclass(frozen=True)
@@ -223,7 +234,8 @@ def run_publications(request: RunRequest, options: EngineOptions) -> RunResult:
                           "never go into the publication folder")
     months = publication_months(request.period_end, request.history)
     manifest = Manifest("run", {
-        "period_end": str(request.period_end), "history": request.history, "db": request.db,
+        "period_end": str(request.period_end), "history": request.history,
+        "db": describe_store_location(request.db),
         "out": str(request.out), "extract": str(request.extract) if request.extract else None,
         "publish": request.publish, "column_map": dict(request.inputs.column_map),
         "engine": {"engine": options.engine.value, "memory_limit": options.memory_limit,
@@ -273,24 +285,40 @@ def _run(con: duckdb.DuckDBPyConnection, request: RunRequest, options: EngineOpt
             check_spells_in_scope(scope, request.inputs.organisations is not None)
             check_episode_coverage(con, windows)
     manifest.counts["deaths_complete_to"] = str(complete_to)
+    hsmr_inputs = None
+    if Indicator.HSMR in request.indicators:
+        with manifest.stage("continuous_inpatient_spells"):
+            hsmr_inputs = prepare_hsmr_inputs(con, inputs.organisations, inputs.trust_codes, spell_rows,
+                                              request.basket)
     computed: list[tuple[Publication, PublicationStatus, PublicationOutcome]] = []
     history: list[tuple[str, str, list[dict[str, Any]]]] = []
     previous: dict[str, TrustFigures] | None = _previous_trust_figures(request.db, months[0])
+    alert_previewer = AlertPreviewer.from_store(request.db, months)
     for month in months:
         windows = Windows(month)
         with manifest.stage("publication", period_end=str(month)) as record:
             stage_rows = prepare_publication(con, windows)
             computation = compute_shmi(con, windows, inputs.organisations)
+            hsmr: HsmrOutcome | None = None
+            if hsmr_inputs is not None:
+                hsmr = run_hsmr_publication(con, windows, hsmr_inputs, computation, staging, extract_staging)
+                record["hsmr"] = hsmr.manifest
             data_quality = assemble_quality_report(inputs.trust_codes, inputs.rows, spell_rows, stage_rows,
                                                    _cohort_counts(con))
-            findings = quality_findings(computation, data_quality, previous)
+            findings = [*quality_findings(computation, data_quality, previous), *(hsmr.findings if hsmr else [])]
             tables = {
                 **computation.tables,
                 "data_quality": [{"PROVIDER_CODE": r.provider_code, "MEASURE": r.measure, "VALUE": r.value}
                                  for r in data_quality],
                 "quality_check": [_finding_row(f) for f in findings],
                 "organisations": _organisation_rows(inputs),
+                **(hsmr.tables if hsmr else {}),
             }
+            with manifest.stage("monitoring", period_end=str(month)):
+                tables.update(compute_publication_monitoring(
+                    con, windows, staging, request.monitoring,
+                    hsmr_records_sql=hsmr_monitoring_records_sql(hsmr.computation) if hsmr and hsmr.computation
+                    else None))
             record["trusts"] = len(computation.tables["shmi_trust"])
             record["findings"] = len(findings)
             record["models"] = {
@@ -305,7 +333,10 @@ def _run(con: duckdb.DuckDBPyConnection, request: RunRequest, options: EngineOpt
                       else PublicationStatus.DRAFT)
             if request.publish and blocking_checks:
                 log.warning("%s stays a draft: blocking findings %s", windows.time_period, ", ".join(blocking_checks))
-            publication = Publication(period_end=month, indicators=(Indicator.SHMI,), tables=tables,
+            indicators = (Indicator.SHMI, Indicator.HSMR) if hsmr and hsmr.computed else (Indicator.SHMI,)
+            tables["alert_preview"] = alert_previewer.preview(
+                month, indicators, tables, published=status is PublicationStatus.PUBLISHED)
+            publication = Publication(period_end=month, indicators=indicators, tables=tables,
                                       manifest={**manifest.as_dict(), "publication": str(month)},
                                       package_version=__version__)
             outcome = PublicationOutcome(month, windows.time_period, status.value, blocking_checks, len(findings))
@@ -317,6 +348,7 @@ def _run(con: duckdb.DuckDBPyConnection, request: RunRequest, options: EngineOpt
         write_historical_file(staging, Windows(months[-1]).time_period, history)
     with manifest.stage("store"), open_store(request.db) as store:
         write_publications(store, [(publication, status) for publication, status, _ in computed])
+        rebuild_alert_register(store)
     (staging / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
     files = commit_staged_files(staging, request.out)
     moved_extract: list[Path] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Sequence
@@ -36,13 +37,17 @@ from hospmort.store import (
     read_table,
     write_publication,
 )
-from hospmort.store.connection import StoreKind
+from hospmort.store.connection import StoreKind, describe_store_location
+from hospmort.store.postgres import describe_postgres_url, translate_placeholders
 from hospmort.store.tables import DOC_BEGIN, DOC_END, render_schema_markdown, table_spec
+from postgres_server import PASSWORD_ROLE, PASSWORD_ROLE_PASSWORD
 
 DEC25 = Month(2025, 12)
 NOV25 = Month(2025, 11)
 JAN26 = Month(2026, 1)
 SHMI = (Indicator.SHMI,)
+#: A publication carrying both indicators may write every publication table.
+BOTH = (Indicator.SHMI, Indicator.HSMR)
 CREATED = dt.datetime(2026, 2, 1, 9, 30, tzinfo=dt.UTC)
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "results-database.md"
 
@@ -93,14 +98,21 @@ def snapshot(store: ResultsStore) -> dict[str, list[dict[str, Any]]]:
     return {table.name: read_table(store, table.name) for table in ALL_TABLES}
 
 
-@pytest.fixture
-def store_path(tmp_path: Path) -> Path:
-    return tmp_path / "results" / "store.duckdb"
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a new, empty store is: a DuckDB file, or a new database of the test PostgreSQL server (issue 8).
+
+    Every test that uses a store runs on both backends: same schema, same behaviour.
+    """
+    if request.param == "postgres":
+        url: str = request.getfixturevalue("postgres_url")
+        return url
+    return str(tmp_path / "results" / "store.duckdb")
 
 
 @pytest.fixture
-def store(store_path: Path) -> Any:
-    with open_store(store_path) as opened:
+def store(store_location: str) -> Any:
+    with open_store(store_location) as opened:
         yield opened
 
 
@@ -114,10 +126,10 @@ def test_opening_read_write_creates_every_table_and_records_the_schema_version(s
     assert [row["VERSION"] for row in versions] == [SCHEMA_VERSION]
 
 
-def test_reopening_a_store_keeps_its_publications_and_schema_version(store_path: Path) -> None:
-    with open_store(store_path) as first:
+def test_reopening_a_store_keeps_its_publications_and_schema_version(store_location: str) -> None:
+    with open_store(store_location) as first:
         write_publication(first, Publication(DEC25, SHMI, {}))
-    with open_store(store_path) as second:
+    with open_store(store_location) as second:
         assert [p.period_end for p in list_publications(second)] == [DEC25]
         assert len(read_table(second, "schema_version")) == 1
 
@@ -150,7 +162,7 @@ def test_results_database_doc_lists_every_table_and_column_as_the_schema_defines
 
 def test_every_table_reads_back_equal_to_what_was_written(store: ResultsStore) -> None:
     tables = all_tables()
-    write_publication(store, Publication(DEC25, SHMI, tables))
+    write_publication(store, Publication(DEC25, BOTH, tables))
     for name, rows in tables.items():
         stored = read_table(store, name, DEC25)
         assert stored == [{"PERIOD_END": "2025-12", **row} for row in rows], name
@@ -205,8 +217,8 @@ def test_a_publication_can_be_stored_as_published_directly(store: ResultsStore) 
 
 
 def test_rewriting_a_period_replaces_its_rows_and_leaves_other_periods_alone(store: ResultsStore) -> None:
-    write_publication(store, Publication(NOV25, SHMI, all_tables(variant=1)))
-    write_publication(store, Publication(DEC25, SHMI, all_tables(variant=2)))
+    write_publication(store, Publication(NOV25, BOTH, all_tables(variant=1)))
+    write_publication(store, Publication(DEC25, BOTH, all_tables(variant=2)))
     november_before = {t.name: read_table(store, t.name, NOV25) for t in PUBLICATION_TABLES}
 
     replacement = {"shmi_trust": [trust_row("RCC", 100, 9, 10.0, 0.9)]}
@@ -231,8 +243,8 @@ def test_rewriting_a_published_period_stores_the_new_version_as_a_draft(store: R
 
 def test_failed_write_in_the_last_table_leaves_every_stored_publication_exactly_as_it_was(
         store: ResultsStore) -> None:
-    write_publication(store, Publication(NOV25, SHMI, all_tables(variant=1)), created_at=CREATED)
-    write_publication(store, Publication(DEC25, SHMI, all_tables(variant=2)), created_at=CREATED)
+    write_publication(store, Publication(NOV25, BOTH, all_tables(variant=1)), created_at=CREATED)
+    write_publication(store, Publication(DEC25, BOTH, all_tables(variant=2)), created_at=CREATED)
     before = snapshot(store)
 
     broken = all_tables(variant=3)
@@ -240,7 +252,7 @@ def test_failed_write_in_the_last_table_leaves_every_stored_publication_exactly_
     required = next(c.name for c in last.value_columns if not c.nullable)
     broken[last.name][-1][required] = None  # violates NOT NULL in the last row of the last table
     with pytest.raises(StoreError, match=last.name):
-        write_publication(store, Publication(DEC25, SHMI, broken))
+        write_publication(store, Publication(DEC25, BOTH, broken))
 
     assert snapshot(store) == before
 
@@ -287,30 +299,31 @@ class FailingBackend:
         self.inner.close()
 
 
-def count_write_calls(store_path: Path) -> int:
-    """The number of statements and bulk inserts one full write makes (no failure)."""
-    with open_store(store_path.with_name("count.duckdb")) as scratch:
+def count_write_calls(scratch_folder: Path) -> int:
+    """The number of statements and bulk inserts one full write makes (no failure; the writer's calls, the same on
+    every backend: counted on a scratch DuckDB file)."""
+    with open_store(scratch_folder / "count.duckdb") as scratch:
         counting = FailingBackend(scratch.backend, fail_at=0)
-        write_publication(ResultsStore(counting, scratch.location), Publication(DEC25, SHMI, all_tables(3)))
+        write_publication(ResultsStore(counting, scratch.location), Publication(DEC25, BOTH, all_tables(3)))
         return counting.calls
 
 
-def test_failure_at_any_point_of_a_write_leaves_the_store_unchanged(store: ResultsStore, store_path: Path) -> None:
-    write_publication(store, Publication(NOV25, SHMI, all_tables(variant=1)), created_at=CREATED)
-    write_publication(store, Publication(DEC25, SHMI, all_tables(variant=2)), created_at=CREATED)
+def test_failure_at_any_point_of_a_write_leaves_the_store_unchanged(store: ResultsStore, tmp_path: Path) -> None:
+    write_publication(store, Publication(NOV25, BOTH, all_tables(variant=1)), created_at=CREATED)
+    write_publication(store, Publication(DEC25, BOTH, all_tables(variant=2)), created_at=CREATED)
     before = snapshot(store)
     # every delete, every insert and the publications row; the last call (reading the row back) is after commit
-    writes = count_write_calls(store_path) - 1
+    writes = count_write_calls(tmp_path) - 1
     assert writes == 2 * len(PUBLICATION_TABLES) + 2
     for fail_at in range(1, writes + 1):
         failing = ResultsStore(FailingBackend(store.backend, fail_at), store.location)
         with pytest.raises(StoreError, match="simulated failure"):
-            write_publication(failing, Publication(DEC25, SHMI, all_tables(variant=3)))
+            write_publication(failing, Publication(DEC25, BOTH, all_tables(variant=3)))
         assert snapshot(store) == before, f"failure at call {fail_at}"
 
 
 def test_rows_that_do_not_fit_their_table_are_refused_before_anything_is_written(store: ResultsStore) -> None:
-    write_publication(store, Publication(DEC25, SHMI, all_tables()))
+    write_publication(store, Publication(DEC25, BOTH, all_tables()))
     before = snapshot(store)
     row = trust_row("RAA", 40, 8, 9.5, 0.84)
     cases: list[tuple[dict[str, Any], str]] = [
@@ -455,11 +468,11 @@ def test_tables_without_a_key_read_back_in_sort_order_with_empty_values_last(sto
 # --- opening ----------------------------------------------------------------------------------------------------------
 
 
-def test_read_only_store_reads_with_several_readers_and_refuses_writes(store_path: Path) -> None:
-    with open_store(store_path) as writer:
+def test_read_only_store_reads_with_several_readers_and_refuses_writes(store_location: str) -> None:
+    with open_store(store_location) as writer:
         write_publication(writer, Publication(DEC25, SHMI, {"shmi_trust": [trust_row("RAA", 40, 8, 9.5, 0.84)]}))
-    with open_store(store_path, read_only=True) as first, open_store(f"duckdb://{store_path}",
-                                                                     read_only=True) as second:
+    as_url = store_location if "://" in store_location else f"duckdb://{store_location}"
+    with open_store(store_location, read_only=True) as first, open_store(as_url, read_only=True) as second:
         assert first.read_only and second.read_only
         assert [p.period_end for p in list_publications(first)] == [DEC25]
         assert read_table(second, "shmi_trust", DEC25)[0]["PROVIDER_CODE"] == "RAA"
@@ -467,6 +480,10 @@ def test_read_only_store_reads_with_several_readers_and_refuses_writes(store_pat
             write_publication(first, Publication(JAN26, SHMI, {}))
         with pytest.raises(StoreError, match="read-only"):
             publish(first, DEC25)
+        with pytest.raises(StoreError, match="read-only"):  # the database itself refuses, not only the writer
+            first.backend.execute('DELETE FROM "publications"')
+    with open_store(store_location, read_only=True) as reader:
+        assert [p.period_end for p in list_publications(reader)] == [DEC25]
 
 
 def test_read_only_open_of_a_missing_file_or_a_foreign_database_is_an_error(tmp_path: Path) -> None:
@@ -481,40 +498,39 @@ def test_read_only_open_of_a_missing_file_or_a_foreign_database_is_an_error(tmp_
 
 
 def test_opening_an_older_store_read_write_adds_missing_tables_and_records_the_version(
-        store_path: Path) -> None:
-    with open_store(store_path) as store:
+        store_location: str) -> None:
+    with open_store(store_location) as store:
         write_publication(store, Publication(DEC25, SHMI, {"shmi_trust": [trust_row("RAA", 40, 8, 9.5, 0.84)]}))
         # make it look like a store of the previous schema version, before shmi_contextual existed
         store.backend.execute('DROP TABLE "shmi_contextual"')
         store.backend.execute('UPDATE "schema_version" SET "VERSION" = ?', (SCHEMA_VERSION - 1,))
     with pytest.raises(StoreError, match="older"):
-        open_store(store_path, read_only=True)
-    with open_store(store_path) as upgraded:
+        open_store(store_location, read_only=True)
+    with open_store(store_location) as upgraded:
         assert read_table(upgraded, "shmi_contextual") == []
         assert [r["VERSION"] for r in read_table(upgraded, "schema_version")] == [SCHEMA_VERSION - 1,
                                                                                   SCHEMA_VERSION]
         assert read_table(upgraded, "shmi_trust", DEC25)[0]["PROVIDER_CODE"] == "RAA"
-    with open_store(store_path, read_only=True) as reader:
+    with open_store(store_location, read_only=True) as reader:
         assert [p.period_end for p in list_publications(reader)] == [DEC25]
 
 
-def test_a_store_with_a_newer_schema_is_refused(store_path: Path) -> None:
-    with open_store(store_path) as store:
+def test_a_store_with_a_newer_schema_is_refused(store_location: str) -> None:
+    with open_store(store_location) as store:
         store.backend.execute('INSERT INTO "schema_version" VALUES (?, ?, ?)',
                               (SCHEMA_VERSION + 1, dt.datetime(2030, 1, 1), "99.0"))
     with pytest.raises(StoreError, match="newer"):
-        open_store(store_path)
+        open_store(store_location)
     with pytest.raises(StoreError, match="newer"):
-        open_store(store_path, read_only=True)
+        open_store(store_location, read_only=True)
 
 
-def test_store_locations_are_paths_or_duckdb_urls_and_postgresql_is_reserved() -> None:
+def test_store_locations_are_paths_duckdb_urls_or_postgresql_urls() -> None:
     assert parse_store_location("results.duckdb").target == "results.duckdb"
     assert parse_store_location("duckdb:///srv/results.duckdb").target == "/srv/results.duckdb"
     assert parse_store_location(Path("/tmp/x.duckdb")).kind is StoreKind.DUCKDB
     assert parse_store_location("postgresql://user:pw@host/db").kind is StoreKind.POSTGRESQL
-    with pytest.raises(StoreError, match="not available"):
-        open_store("postgresql://user:secret@host/db")
+    assert parse_store_location("postgres://host/db").kind is StoreKind.POSTGRESQL
     with pytest.raises(StoreError, match="'mysql' is not supported"):
         parse_store_location("mysql://host/db")
     with pytest.raises(StoreError, match="names no file"):
@@ -527,3 +543,87 @@ def test_table_spec_refuses_inconsistent_definitions() -> None:
         TableSpec("t", "d", trust.columns, ("PERIOD_END", "NOPE"), ("PERIOD_END",))
     with pytest.raises(ValueError, match="must be NOT NULL"):
         TableSpec("t", "d", trust.columns, ("PERIOD_END", "SHMI_VALUE"), ("PERIOD_END",))
+
+
+# --- transactions, the same on both backends ----------------------------------------------------------------------
+
+
+def test_a_transaction_cannot_be_opened_inside_another(store: ResultsStore) -> None:
+    with store.backend.transaction(), pytest.raises(StoreError, match="transaction"), store.backend.transaction():
+        pass
+    write_publication(store, Publication(DEC25, SHMI, {}))  # the store is usable afterwards
+    assert [p.period_end for p in list_publications(store)] == [DEC25]
+
+
+def test_a_transaction_whose_statement_failed_is_rolled_back_with_an_error_even_if_the_failure_was_caught(
+        store: ResultsStore) -> None:
+    backend = store.backend
+    with pytest.raises(StoreError, match="statement of the transaction failed"), backend.transaction():
+        backend.execute('INSERT INTO "schema_version" VALUES (?, ?, ?)', (SCHEMA_VERSION + 5, CREATED, "x"))
+        with contextlib.suppress(StoreError):
+            backend.execute('INSERT INTO "schema_version" VALUES (?, ?, ?)', (None, CREATED, "x"))
+    assert [row["VERSION"] for row in read_table(store, "schema_version")] == [SCHEMA_VERSION]
+
+
+# --- PostgreSQL specifics (issue 8) ---------------------------------------------------------------------------------
+
+
+def test_store_sql_placeholders_become_psycopg_placeholders_outside_quotes_and_comments() -> None:
+    assert translate_placeholders('SELECT "A?" FROM "t" WHERE "B" = ? AND "C" IN (?, ?)') == (
+        'SELECT "A?" FROM "t" WHERE "B" = %s AND "C" IN (%s, %s)')
+    assert translate_placeholders("SELECT '?', 5 % 2 -- why?\nFROM t WHERE x = ?") == (
+        "SELECT '?', 5 %% 2 -- why?\nFROM t WHERE x = %s")
+    assert translate_placeholders("SELECT 'it''s ?' , ?") == "SELECT 'it''s ?' , %s"
+
+
+def test_postgresql_urls_are_shown_without_their_password() -> None:
+    assert describe_postgres_url("postgresql://hosp:s3cret@db.example:5433/results") == (
+        "postgresql://hosp@db.example:5433/results")
+    assert describe_postgres_url("postgresql://db.example/results?password=s3cret&sslmode=require") == (
+        "postgresql://db.example/results?sslmode=require")
+    assert describe_store_location("postgres://u:pw@h/d") == "postgres://u@h/d"
+    assert describe_store_location("results/store.duckdb") == "results/store.duckdb"
+
+
+def test_an_unreachable_postgresql_store_is_a_store_error_without_the_password() -> None:
+    with pytest.raises(StoreError, match="cannot connect") as caught:
+        open_store("postgresql://hosp:Sup3rS3cret@127.0.0.1:1/results?connect_timeout=5")
+    assert "Sup3rS3cret" not in str(caught.value)
+    assert "postgresql://hosp@127.0.0.1:1/results" in str(caught.value)
+
+
+@pytest.mark.postgres
+def test_a_wrong_postgresql_password_is_refused_without_showing_it(postgres_url: str) -> None:
+    database = postgres_url.rsplit("/", 1)[1]
+    wrong = f"postgresql://{PASSWORD_ROLE}:not-{PASSWORD_ROLE_PASSWORD}@{postgres_url.split('@', 1)[1]}"
+    with pytest.raises(StoreError, match="password authentication failed") as caught:
+        open_store(wrong)
+    assert PASSWORD_ROLE_PASSWORD not in str(caught.value)
+    right = wrong.replace(f":not-{PASSWORD_ROLE_PASSWORD}@", f":{PASSWORD_ROLE_PASSWORD}@")
+    with pytest.raises(StoreError, match="not a hospmort results store") as refused:
+        open_store(right, read_only=True)  # an empty database is no store; the role can log in
+    assert database in str(refused.value) and PASSWORD_ROLE_PASSWORD not in str(refused.value)
+
+
+@pytest.mark.postgres
+def test_read_only_open_of_an_absent_or_foreign_postgresql_database_is_an_error(postgres_url: str) -> None:
+    with pytest.raises(StoreError, match="cannot connect"):
+        open_store(postgres_url.rsplit("/", 1)[0] + "/no_such_database", read_only=True)
+    with pytest.raises(StoreError, match="not a hospmort results store"):
+        open_store(postgres_url, read_only=True)
+
+
+@pytest.mark.postgres
+def test_postgresql_tables_have_the_portable_column_types(postgres_url: str) -> None:
+    with open_store(postgres_url) as store:
+        rows = store.backend.execute(
+            "SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns "
+            "WHERE table_schema = current_schema()"
+        )
+    stored = {(table, name): (data_type, nullable == "YES") for table, name, data_type, nullable in rows}
+    postgres_names = {"VARCHAR": "character varying", "INTEGER": "integer", "BIGINT": "bigint",
+                      "DOUBLE PRECISION": "double precision", "DATE": "date",
+                      "TIMESTAMP": "timestamp without time zone", "BOOLEAN": "boolean"}
+    expected = {(table.name, c.name): (postgres_names[c.sql_type.value], c.nullable)
+                for table in ALL_TABLES for c in table.columns}
+    assert stored == expected

@@ -3,9 +3,10 @@
 The store's SQL is portable (quoted identifiers, ``?`` placeholders, ``CREATE TABLE IF NOT EXISTS``,
 ``BEGIN TRANSACTION``/``COMMIT``/``ROLLBACK``, ``ORDER BY ... NULLS LAST``, ``LIMIT``); a backend runs it and
 adds only what differs between engines: how to connect, how to load many rows fast (DuckDB reads an Arrow
-table; PostgreSQL will use ``COPY``) and how driver errors become :class:`~hospmort.errors.StoreError`.
-A PostgreSQL backend (issue 8) is a second class with the same four methods; a driver whose placeholder
-is not ``?`` (psycopg's ``%s``) translates it in ``execute``.
+table; PostgreSQL uses ``COPY``) and how driver errors become :class:`~hospmort.errors.StoreError`.
+The PostgreSQL backend (issue 8) is :class:`hospmort.store.postgres.PostgresBackend`, with the same methods; it
+translates ``?`` to psycopg's ``%s`` in ``execute``. On both, a transaction cannot be opened inside another, and
+a transaction in which a statement failed is rolled back with an error even when the failure was caught.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ class DuckDBBackend:
         self._connection = connection
         self._location = location
         self._read_only = read_only
+        self._statement_failed = False
+        self._in_transaction = False
 
     @classmethod
     def connect(cls, location: str, *, read_only: bool) -> DuckDBBackend:
@@ -94,6 +97,7 @@ class DuckDBBackend:
                 return []
             return [tuple(row) for row in cursor.fetchall()]
         except duckdb.Error as error:
+            self._statement_failed = True
             raise StoreError(f"results store {self._location}: {error}") from error
 
     def insert_rows(self, table: TableSpec, rows: pa.Table) -> None:
@@ -109,6 +113,7 @@ class DuckDBBackend:
             finally:
                 self._connection.unregister(view)
         except duckdb.Error as error:
+            self._statement_failed = True
             raise StoreError(f"results store {self._location}: table {table.name}: {error}") from error
 
     def transaction(self) -> AbstractContextManager[None]:
@@ -116,13 +121,22 @@ class DuckDBBackend:
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
+        if self._in_transaction:
+            raise StoreError(f"results store {self._location}: a transaction is already open")
         self.execute("BEGIN TRANSACTION")
+        self._statement_failed = False
+        self._in_transaction = True
         try:
             yield
+            if self._statement_failed:  # DuckDB would "commit" the aborted transaction as a silent rollback
+                raise StoreError(f"results store {self._location}: a statement of the transaction failed: "
+                                 f"rolled back")
             self.execute("COMMIT")
         except BaseException:
             self._roll_back()
             raise
+        finally:
+            self._in_transaction = False
 
     def _roll_back(self) -> None:
         try:

@@ -138,6 +138,9 @@ def publish(store: ResultsStore, period_end: Month, *, accept_blocking_findings:
             f"{quote_identifier(PUBLISHED_AT)} = ? WHERE {_PERIOD} = ?",
             (PublicationStatus.PUBLISHED.value, when, str(period_end)),
         )
+    from hospmort.monitoring.alerts_store import rebuild_alert_register  # statistics.md §6.2: kept from published
+
+    rebuild_alert_register(store)
     published = get_publication(store, period_end)
     assert published is not None
     log.info("publication %s (%s) published", period_end, published.time_period)

@@ -2,7 +2,8 @@
 
 A store location is a path to a DuckDB file (the default) or a URL: ``duckdb://<path>`` (so
 ``duckdb:///srv/results.duckdb`` is the absolute path ``/srv/results.duckdb``) or, for a shared deployment,
-``postgresql://...``, which is reserved for the PostgreSQL backend of issue 8.
+``postgresql://user@host:port/database`` (or ``postgres://``), a PostgreSQL database
+(:mod:`hospmort.store.postgres`), with the same schema and behaviour.
 
 Opening read-write creates the file, every table of :mod:`hospmort.store.tables` that is missing and the
 ``schema_version`` row; opening read-only (the web server) changes nothing and refuses a store whose schema
@@ -114,8 +115,9 @@ def open_store(location: str | Path, *, read_only: bool = False) -> ResultsStore
 
 def _connect(where: StoreLocation, *, read_only: bool) -> Backend:
     if where.kind is StoreKind.POSTGRESQL:
-        raise StoreError("PostgreSQL results stores are not available in this version (planned: issue 8); "
-                         "use a DuckDB file path")
+        from hospmort.store.postgres import PostgresBackend  # psycopg is imported only when it is needed
+
+        return PostgresBackend.connect(where.target, read_only=read_only)
     if where.target != IN_MEMORY:
         path = Path(where.target)
         if read_only and not path.is_file():
@@ -129,10 +131,20 @@ def _connect(where: StoreLocation, *, read_only: bool) -> Backend:
 
 def _describe(where: StoreLocation) -> str:
     """The location for messages, without a PostgreSQL password."""
-    if where.kind is StoreKind.POSTGRESQL and "@" in where.target:
-        scheme, rest = where.target.split("://", 1)
-        return f"{scheme}://{rest.rsplit('@', 1)[1]}"
+    if where.kind is StoreKind.POSTGRESQL:
+        from hospmort.store.postgres import describe_postgres_url
+
+        return describe_postgres_url(where.target)
     return where.target
+
+
+def describe_store_location(location: str | Path) -> str:
+    """``location`` as it may be shown or recorded (messages, run manifests): a PostgreSQL URL without its
+    password; a DuckDB location as given."""
+    try:
+        return _describe(parse_store_location(location))
+    except StoreError:
+        return str(location)
 
 
 def stored_schema_version(store: ResultsStore) -> int | None:

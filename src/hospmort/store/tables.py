@@ -25,7 +25,7 @@ import pyarrow as pa
 from hospmort import schema as col
 
 #: Version of the schema below; stored in ``schema_version``. Bump it when a table or column is added.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 4
 
 # Columns of the catalog tables (store internals, not output-file columns).
 VERSION = "VERSION"
@@ -259,8 +259,69 @@ PUBLICATIONS_TABLE = TableSpec(
     per_publication=False,
 )
 
-#: Tables that are not rows of one publication: the schema version and the list of publications.
-CATALOG_TABLES: tuple[TableSpec, ...] = (SCHEMA_VERSION_TABLE, PUBLICATIONS_TABLE)
+PEER_GROUP = "PEER_GROUP"
+PEER_GROUPS_TABLE = TableSpec(
+    name="peer_groups",
+    description="Custom peer groups of trusts saved on the dashboard (shmi.md §13.1 \"funnel for a selection\", "
+                "hsmr.md §8.1): one row per (peer group, member trust). Not per publication: a peer group "
+                "names trust codes and is used with any publication.",
+    columns=(
+        _text(PEER_GROUP, "Name of the peer group, as the user typed it (unique)."),
+        _text(col.PROVIDER_CODE, "Trust code of a member (`PROCODE3`)."),
+        _timestamp(CREATED_AT, "When the peer group was saved (UTC)."),
+    ),
+    primary_key=(PEER_GROUP, col.PROVIDER_CODE),
+    sort_key=(PEER_GROUP, col.PROVIDER_CODE),
+    per_publication=False,
+)
+
+_MONITORING_INDICATOR = _text(col.INDICATOR, "`SHMI` or `HSMR`: the indicator whose records the chart follows.")
+_MONITORING_UNIT = _text(col.UNIT, "`TRUST` for a trust's own VLAD, else the SHMI diagnosis group (1–144) or the "
+                                   "HSMR main-basket CCS category, as a decimal integer (statistics.md §3.1).")
+ALERT_REGISTER = TableSpec(
+    name="alert_register",
+    description="The alert register (statistics.md §6.2-§6.3), kept from the PUBLISHED publications in period-end "
+                "order and recomputed from them whenever a publication is published or a published one replaced "
+                "(hospmort.monitoring.alerts_store.rebuild_alert_register). One row per alert, open or closed; one "
+                "open alert per (`TYPE`, `PROVIDER_CODE`, `UNIT`).",
+    columns=(
+        _text(col.ALERT_ID, "`<TYPE>-<PROVIDER_CODE>-<UNIT>-<TIME_PERIOD>` of the opening publication."),
+        _text(col.ALERT_TYPE, "`SHMI_CUSUM_HIGH`, `SHMI_CUSUM_LOW`, `HSMR_CUSUM_HIGH`, `HSMR_CUSUM_LOW`, `HSMR_HIGH`, "
+                              "`HSMR_LOW`, `SHMI_HIGH`, `SHMI_LOW` (statistics.md §6.1)."),
+        _text(col.CATEGORY, "`ALERT` (a mortality alert) or `POSITIVE` (a possible improvement)."),
+        _text(col.PROVIDER_CODE, "Trust code."),
+        _MONITORING_UNIT,
+        _text(col.STATUS, "`NEW` (raised by the latest publication), `OPEN` or `CLOSED`."),
+        _text(col.OPENED_PERIOD, "`TIME_PERIOD` of the publication that opened it."),
+        _text(col.LAST_CONDITION_PERIOD, "`TIME_PERIOD` of the latest publication in which the persistence "
+                                         "condition held.", nullable=True),
+        _text(col.LAST_SIGNAL_MONTH, "`YYYY-MM`: CUSUM types, the month of the latest qualifying signal; banding "
+                                     "types, the period end of the latest publication where the condition held.",
+              nullable=True),
+        _integer(col.SIGNAL_COUNT, "Qualifying signals (CUSUM types) or publications with the condition (banding)."),
+        _integer(col.MISSES, "Publications in a row without the persistence condition (3 closes the alert)."),
+        _text(col.CLOSED_PERIOD, "`TIME_PERIOD` of the publication that closed it; empty while open.", nullable=True),
+        _text(col.CLOSE_REASON, "`CONDITION_ABSENT_3_RUNS`; empty while open.", nullable=True),
+        _count(col.OPEN_OBSERVED, "CUSUM types: O since the chart's last reset up to the first qualifying signal; "
+                                  "banding types: the trust's O in the opening publication.", nullable=True),
+        _double(col.OPEN_EXPECTED, "CUSUM types: Σ p (not re-based) over the same records; banding types: E2 "
+                                   "(SHMI) or E2* (HSMR).", nullable=True),
+        _double(col.OPEN_VALUE, "CUSUM types: the chart value at the first qualifying signal, before the reset; "
+                                "banding types: the SHMI or HSMR value.", nullable=True),
+        _double(col.H, "CUSUM types: the chart's threshold h in the opening publication; empty otherwise.",
+                nullable=True),
+        _double(col.ALPHA, "CUSUM types: α of the opening publication; empty otherwise.", nullable=True),
+        _double(col.ODDS_RATIO, "CUSUM types: the chart's odds ratio (R_A for HIGH, 1/R_A for LOW); empty "
+                                "otherwise.", nullable=True),
+    ),
+    primary_key=(col.ALERT_ID,),
+    sort_key=(col.ALERT_ID,),
+    per_publication=False,
+)
+
+#: Tables that are not rows of one publication: the schema version, the list of publications, peer groups.
+CATALOG_TABLES: tuple[TableSpec, ...] = (SCHEMA_VERSION_TABLE, PUBLICATIONS_TABLE, PEER_GROUPS_TABLE,
+                                         ALERT_REGISTER)
 
 
 # --- SHMI publication tables ----------------------------------------------------------------------------------
@@ -479,6 +540,315 @@ ORGANISATIONS = _publication_table(
     indicator=None,
 )
 
+# --- HSMR publication tables (hsmr.md §10.7) ------------------------------------------------------------------
+
+_HSMR_NO_VALUE = "; empty when the cell is ineligible (hsmr.md §7.2)"
+_HSMR_COUNTS = (
+    _count(col.CIPS, "N: records (CIPS × acute trust) of the reporting period (hsmr.md §3.4, §7.1)."),
+    _count(col.OBSERVED, "O: Σ `DIED_IN_HOSPITAL` over the records (hsmr.md §7.1)."),
+    _double(col.EXPECTED_RAW, "E = Σ p of the full model, not re-based, unrounded (hsmr.md §7.1)."),
+    _double(col.EXPECTED, "E* = K·E, re-based, unrounded (hsmr.md §7.2)."),
+    _double(col.EXPECTED_ROUNDED, "E2* = `round_half_up`(E*, 2): the expected deaths of the value and limits and "
+                                  "the published `EXPECTED` (hsmr.md §7.2)."),
+    _double(col.REBASING_FACTOR, "K applied to E (hsmr.md §7.2, §8): O/E of England's records of the basket, "
+                                 "category or (`OVERALL`) the main basket; 1 when either is 0."),
+)
+_HSMR_RESULT = (
+    _double(col.HSMR_VALUE, f"HSMR = 100·O/E2*, unrounded{_HSMR_NO_VALUE}.", nullable=True),
+    _integer(col.HSMR_BANDING, "1 higher, 2 as, 3 lower than expected, from the 99.8% interval (hsmr.md §7.3)"
+                               f"{_HSMR_NO_VALUE}; limits and bandings are empty on England's rows outside the "
+                               "`OVERALL` breakdowns.", nullable=True),
+    _integer(col.HSMR_BANDING_95, "The same rule on the 95% interval.", nullable=True),
+    _double(col.LL_95, f"95% lower limit, 100·L(O)/E2*, unrounded (statistics.md §1){_HSMR_NO_VALUE}.",
+            nullable=True),
+    _double(col.UL_95, "95% upper limit, 100·U(O)/E2*, unrounded.", nullable=True),
+    _double(col.LL_998, "99.8% lower limit, unrounded.", nullable=True),
+    _double(col.UL_998, "99.8% upper limit, unrounded.", nullable=True),
+    _text(col.CI_METHOD, "`EXACT` (O < 10) or `BYAR`; empty where there are no limits.", nullable=True),
+)
+_CCS_CATEGORY = _integer(col.CCS_CATEGORY, "HSMR diagnosis category: CCS 1–260, 900 COVID-19 (hsmr.md §5.1).")
+_MODEL = _text(col.MODEL, "`FULL`, or `NO_PALLIATIVE` for the companion model without `PALLIATIVE` (hsmr.md §6.2).")
+
+HSMR_TRUST = _publication_table(
+    "hsmr_trust",
+    "HSMR trust level (hsmr.md §7, §10.1), unsuppressed: one row per acute trust with at least one main-basket "
+    "record of the reporting period, plus England (`PROVIDER_CODE` `ENG`, value 100, no limits).",
+    (
+        _text(col.PROVIDER_CODE, "Trust code (`PROCODE3`), or `ENG` for England."),
+        _text(col.PROVIDER_NAME, "Trust name, or `ENGLAND`."),
+        _text(col.PROVIDER_REGION_CODE, "NHS England region code of the trust; empty for England.", nullable=True),
+        _text(col.PROVIDER_REGION_NAME, "NHS England region name of the trust; empty for England.", nullable=True),
+        _text(col.BASKET_ID, "`HSMR`, the main basket."),
+        *_HSMR_COUNTS,
+        *_HSMR_RESULT,
+        _count("CIPS_UNIQUE", "England only: distinct in-scope main-basket CIPS of the reporting period (each "
+                              "multi-trust CIPS once).", nullable=True),
+        _count("OBSERVED_UNIQUE", "England only: their in-hospital deaths.", nullable=True),
+    ),
+    primary_key=(col.PROVIDER_CODE,),
+    indicator=Indicator.HSMR,
+)
+
+HSMR_GROUP = _publication_table(
+    "hsmr_group",
+    "HSMR breakdowns (hsmr.md §8, §10.2), unsuppressed: every (trust, cell) with at least one record and England "
+    "for every cell. `BASKET` and `CCS_CATEGORY` cells are re-based within the cell, `ADMISSION_TYPE` and "
+    "`EMERGENCY_DAY` by the main factor.",
+    (
+        _text(col.PROVIDER_CODE, "Trust code, or `ENG` for England."),
+        _text(col.PROVIDER_NAME, "Trust name, or `ENGLAND`."),
+        _text(col.BREAKDOWN, "`BASKET`, `CCS_CATEGORY`, `ADMISSION_TYPE` or `EMERGENCY_DAY`."),
+        _text(col.BREAKDOWN_VALUE, "Basket id; category number; `ELECTIVE`, `NON_ELECTIVE`; `WEEKDAY`, `WEEKEND`."),
+        _text(col.BREAKDOWN_LABEL, "Category label, basket id, `Elective`, `Non-elective`, `Weekday emergency`, "
+                                   "`Weekend emergency`."),
+        _text(col.REBASING, "`CELL` or `OVERALL` (hsmr.md §8)."),
+        *_HSMR_COUNTS,
+        *_HSMR_RESULT,
+    ),
+    primary_key=(col.PROVIDER_CODE, col.BREAKDOWN, col.BREAKDOWN_VALUE),
+    indicator=Indicator.HSMR,
+)
+
+HSMR_COMPARISON = _publication_table(
+    "hsmr_comparison",
+    "SHMI versus HSMR (hsmr.md §9, §10.3), unsuppressed: one row per acute trust with reporting-period activity "
+    "in both indicators, plus England. The chain S0 → I1 → I2 → I3 → H and the four contributions, which add up "
+    "to the gap; empty unless every step has E_t > 0.",
+    (
+        _text(col.PROVIDER_CODE, "Trust code, or `ENG` for England."),
+        _text(col.PROVIDER_NAME, "Trust name, or `ENGLAND`."),
+        _double(col.SHMI_VALUE, "The trust's SHMI (O/E2, unrounded) of `shmi_trust`; England's national O/E2; "
+                                "empty when ineligible.", nullable=True),
+        _integer(col.SHMI_BANDING, "The trust's SHMI banding; empty when ineligible and for England.", nullable=True),
+        _double(col.HSMR_VALUE, "The trust's HSMR of `hsmr_trust`; 100 for England; empty when ineligible.",
+                nullable=True),
+        _integer(col.HSMR_BANDING, "The trust's HSMR banding; empty when ineligible and for England.",
+                 nullable=True),
+        *(
+            _double(name, f"{meaning} (hsmr.md §9.2-§9.3), unrounded.", nullable=True)
+            for name, meaning in (
+                ("SHMI_X100_UNROUNDED_E", "S0: 100·ΣDIED/Σp^S, not re-based"),
+                ("I1_IN_HOSPITAL_ONLY", "I1: SHMI spells, in-hospital deaths only, re-based"),
+                ("I2_BASKET_ONLY", "I2: as I1, basket categories only, re-based"),
+                ("I3_NO_PALLIATIVE", "I3: HSMR from the companion model, re-based"),
+                ("HSMR_UNROUNDED_E", "H: 100·O/E*, unrounded E*"),
+                ("GAP", "GAP = H − S0"),
+                ("C_POST_DISCHARGE", "C_a = I1 − S0, post-discharge deaths"),
+                ("C_OUTSIDE_BASKET", "C_b = I2 − I1, diagnoses outside the basket"),
+                ("C_PALLIATIVE", "C_c = H − I3, palliative care adjustment"),
+                ("C_OTHER_CASEMIX", "C_d = I3 − I2, other case-mix and definition differences"),
+            )
+        ),
+        _count("SHMI_SPELLS", "In-scope reporting-period SHMI spells."),
+        _count("SHMI_SPELLS_IN_BASKET", "Those of main-basket categories."),
+        _count("SHMI_DEATHS", "Their SHMI deaths (Σ `DIED`)."),
+        _count("SHMI_DEATHS_OUTSIDE_HOSPITAL", "SHMI deaths with `DIED_IN_HOSPITAL = 0`."),
+        _count("HSMR_CIPS", "Main-basket HSMR records."),
+        _count("HSMR_CIPS_PALLIATIVE", "Main-basket HSMR records with `PALLIATIVE = 1`."),
+        _double("PCT_SHMI_DEATHS_OUTSIDE_HOSPITAL", "100 × SHMI deaths outside hospital / SHMI deaths, unrounded.",
+                nullable=True),
+        _double("PCT_SHMI_SPELLS_IN_BASKET", "100 × SHMI spells in basket / SHMI spells, unrounded.", nullable=True),
+        _double("PCT_HSMR_CIPS_PALLIATIVE", "100 × palliative main-basket records / main-basket records, unrounded.",
+                nullable=True),
+    ),
+    primary_key=(col.PROVIDER_CODE,),
+    indicator=Indicator.HSMR,
+)
+
+HSMR_MODEL_PREDICT = _publication_table(
+    "hsmr_model_predict",
+    "HSMR model predict statistics (hsmr.md §6.2, §10.4), unrounded: one row per predictor of each model.",
+    (
+        _text(col.INDICATOR_CODE, "`HSMR`."),
+        _MODEL,
+        _CCS_CATEGORY,
+        _text(col.PREDICTOR, "Variable and level, e.g. `PALLIATIVE_2`, or `Intercept`."),
+        _double(col.PARAMETER_ESTIMATE, "β_j (0 for reference levels and aliased columns)."),
+        _double(col.STANDARD_ERROR, "√((H⁻¹)_jj); empty for reference levels and aliased columns.", nullable=True),
+        _double(col.WALD_CHI_SQUARE, "(β_j / SE_j)²; empty where the standard error is.", nullable=True),
+        _integer(col.WALD_DF, "1, or 0 for reference levels and aliased columns."),
+        _double(col.WALD_P_VALUE, "Upper tail of χ²₁ at the Wald statistic; empty where the standard error is.",
+                nullable=True),
+    ),
+    primary_key=(col.MODEL, col.CCS_CATEGORY, col.PREDICTOR),
+    indicator=Indicator.HSMR,
+)
+
+HSMR_MODEL_FIT = _publication_table(
+    "hsmr_model_fit",
+    "HSMR model fit statistics (hsmr.md §6.2, §10.4): one `FULL` row per modelled category and one "
+    "`NO_PALLIATIVE` row per main-basket category; modelling-window counts.",
+    (
+        _MODEL,
+        _CCS_CATEGORY,
+        _count(col.CIPS, "Modelling-window CIPS of the category."),
+        _count(col.DEATHS, "Their in-hospital deaths."),
+        _double(col.C_STATISTIC, "c statistic, unrounded; empty without deaths or survivors.", nullable=True),
+        _integer(col.CONVERGED, "1 converged, 0 not; empty without CIPS.", nullable=True),
+        _text(col.FIT_METHOD, "`mle`, `ridge` or `none` (shmi.md §10.4)."),
+        _integer(col.ITERATIONS, "Newton–Raphson iterations; empty without CIPS.", nullable=True),
+        _text(col.ALIASED_PREDICTORS, "Aliased predictor names joined by `;`; empty when none.", nullable=True),
+    ),
+    primary_key=(col.MODEL, col.CCS_CATEGORY),
+    indicator=Indicator.HSMR,
+)
+
+HSMR_CALIBRATION = _publication_table(
+    "hsmr_calibration",
+    "HSMR calibration by deciles of risk (statistics.md §5.2, hsmr.md §10.4): per model and non-empty decile, "
+    "and an `HL` row with the Hosmer–Lemeshow statistic in `OBSERVED` and its degrees of freedom in `CIPS`.",
+    (
+        _MODEL,
+        _CCS_CATEGORY,
+        _text("DECILE", "`1`…`10`, or `HL`."),
+        _double(col.CIPS, "CIPS of the decile (degrees of freedom on the `HL` row)."),
+        _double(col.OBSERVED, "In-hospital deaths of the decile (the HL statistic on the `HL` row)."),
+        _double(col.EXPECTED, "Σ p of the decile; empty on the `HL` row.", nullable=True),
+        _double("MEAN_RISK", "E / CIPS of the decile; empty on the `HL` row.", nullable=True),
+    ),
+    primary_key=(col.MODEL, col.CCS_CATEGORY, "DECILE"),
+    indicator=Indicator.HSMR,
+)
+
+HSMR_BASKET = _publication_table(
+    "hsmr_basket",
+    "The baskets the publication used (hsmr.md §5.2-§5.3, §10.5): one row per (basket, category), and a `TOTAL` "
+    "row with D for a derived basket.",
+    (
+        _text(col.BASKET_ID, "Basket id; `HSMR` is the main basket."),
+        _text(col.CCS_CATEGORY, "Category number, or `TOTAL`."),
+        _text(col.CCS_LABEL, "Category label (hsmr.md §5.1); empty on `TOTAL`.", nullable=True),
+        _text("SOURCE", "`DERIVED` or `FILE`."),
+        _count("NATIONAL_DEATHS", "Derived baskets: in-hospital deaths D_c of the modelling window (D on `TOTAL`).",
+               nullable=True),
+        _double("CUMULATIVE_SHARE", "Derived baskets: cumulative share C/D, unrounded.", nullable=True),
+        _integer("RANK", "Derived baskets: position in the sorted list.", nullable=True),
+    ),
+    primary_key=(col.BASKET_ID, col.CCS_CATEGORY),
+    indicator=Indicator.HSMR,
+)
+
+HSMR_CATEGORY_SUMS = _publication_table(
+    "hsmr_category_sums",
+    "Raw category sums for request-time baskets and peer groups (hsmr.md §8.1, §10.7): every (trust, modelled "
+    "category) with at least one reporting-period record, and England (`ENG`) per modelled category.",
+    (
+        _text(col.PROVIDER_CODE, "Trust code, or `ENG` for England."),
+        _CCS_CATEGORY,
+        _count(col.CIPS, "N: records."),
+        _count(col.OBSERVED, "O: in-hospital deaths."),
+        _double(col.EXPECTED_RAW, "E = Σ p of the full model, not re-based, unrounded."),
+    ),
+    primary_key=(col.PROVIDER_CODE, col.CCS_CATEGORY),
+    indicator=Indicator.HSMR,
+)
+
+HSMR_DATA_QUALITY = _publication_table(
+    "hsmr_data_quality",
+    "The HSMR data-quality report (hsmr.md §10.6, internal): CIPS linking, scope and records, per trust of the "
+    "CIPS's first spell (records per record trust) and `ALL`.",
+    (
+        _text(col.PROVIDER_CODE, "Trust code met in the input, or `ALL` for totals."),
+        _text(col.MEASURE, "Measure, e.g. `LINKS_MADE`, `EXCL_3_PATIENT_CLASSIFICATION`, `RECORDS_REPORTING`."),
+        _count(col.VALUE, "Count."),
+    ),
+    primary_key=(col.PROVIDER_CODE, col.MEASURE),
+    indicator=Indicator.HSMR,
+)
+
+# --- monitoring tables (statistics.md §3.4, §4.4.5, §6.2 step 7) --------------------------------------------------
+
+MONITORING_POINTS = _publication_table(
+    "monitoring_points",
+    "Daily points of the VLAD and CUSUM charts (statistics.md §3.4): one row per unit and calendar day of the "
+    "reporting period on which at least one of its records ends. Values after the day's last record. No row per "
+    "record is ever stored.",
+    (
+        _MONITORING_INDICATOR,
+        _text(col.PROVIDER_CODE, "Trust code."),
+        _MONITORING_UNIT,
+        Column(col.DATE, SqlType.DATE, False, "The day (end date of the records: SHMI `DISDATE`, HSMR CIPS end)."),
+        _count(col.RECORDS, "Records of the unit ending that day."),
+        _count(col.CUM_RECORDS, "Records of the unit up to and including that day."),
+        _count(col.CUM_OBSERVED, "Deaths (y) of those records."),
+        _double(col.CUM_EXPECTED, "Σ p of those records, not re-based."),
+        _double(col.VLAD, "V = Σ (p − y), cumulative expected minus observed deaths (statistics.md §3.1)."),
+        _double(col.CUSUM_UP, "Upper CUSUM C after the day's last record, after any reset (§4.2); empty for "
+                              "`TRUST` units.", nullable=True),
+        _double(col.CUSUM_DOWN, "Lower CUSUM D (plotted as −D) after the day's last record, after any reset; empty "
+                                "for `TRUST` units.", nullable=True),
+        _double(col.VLAD_A, "Deterioration line A = P − h_VD after the day's last record, before a reset there "
+                            "(§3.2); empty where the lines are not drawn (σ² < 75).", nullable=True),
+        _double(col.VLAD_B, "Improvement line B = T + h_VI, likewise.", nullable=True),
+    ),
+    primary_key=(),
+    sort_key=(col.INDICATOR, col.PROVIDER_CODE, col.UNIT, col.DATE),
+    indicator=None,
+)
+
+MONITORING_SIGNALS = _publication_table(
+    "monitoring_signals",
+    "CUSUM signals (statistics.md §3.4, §4.2): one row per signal of an upper (`UP`) or lower (`DOWN`) chart.",
+    (
+        _MONITORING_INDICATOR,
+        _text(col.PROVIDER_CODE, "Trust code."),
+        _MONITORING_UNIT,
+        _text(col.CHART, "`UP` (deterioration, R_A) or `DOWN` (improvement, 1/R_A)."),
+        _integer(col.SIGNAL_NUMBER, "1 for the chart's first signal of the period, 2 for the next, …"),
+        Column(col.DATE, SqlType.DATE, False, "End date of the signalling record."),
+        _double(col.VALUE, "The chart value at the signal, before the reset."),
+        _count(col.OBSERVED, "O of the records after the chart's previous reset (or from its first record) up to "
+                             "and including the signalling record."),
+        _double(col.EXPECTED, "Σ p (not re-based) of the same records."),
+    ),
+    primary_key=(col.INDICATOR, col.PROVIDER_CODE, col.UNIT, col.CHART, col.SIGNAL_NUMBER),
+    indicator=None,
+)
+
+CUSUM_PARAMETERS = _publication_table(
+    "cusum_parameters",
+    "One row per chart (statistics.md §4.4.5): the CUSUMs of every trust × group unit, and the VLAD control "
+    "lines where drawn; the rows of `internal/<INDICATOR>_cusum_parameters_<TP>.csv`, unrounded.",
+    (
+        _MONITORING_INDICATOR,
+        _text(col.PROVIDER_CODE, "Trust code."),
+        _MONITORING_UNIT,
+        _text(col.CHART, "`UP`, `DOWN`, or `VLAD_UP`, `VLAD_DOWN` for the drawn VLAD lines (§3.2)."),
+        _count(col.RECORDS, "Records of the unit in the reporting period."),
+        _count(col.OBSERVED, "O of the unit."),
+        _double(col.EXPECTED, "Σ p of the unit, not re-based."),
+        _double(col.ALPHA, "α, the target false-alarm probability per chart (§4.4)."),
+        _double(col.ODDS_RATIO, "The chart's odds ratio: R_A (`UP`), 1/R_A (`DOWN`); empty for VLAD lines.",
+                nullable=True),
+        _double(col.Q_EQ, "q of the equivalent homogeneous unit after the clamp (§4.4.2 step 4); empty when not "
+                          "monitorable and for VLAD lines.", nullable=True),
+        _double(col.N_EQ, "n' of the equivalent homogeneous unit after the clamp; empty likewise.", nullable=True),
+        _integer(col.MONITORABLE, "1 when the chart has a finite threshold, 0 when not monitorable (§4.4.5)."),
+        _double(col.H, "The threshold h (h_VD = h_VI for VLAD lines); empty when not monitorable (`INF` in the "
+                       "file).", nullable=True),
+        _integer(col.SIGNALS, "Signals of the chart in the reporting period."),
+        _text(col.LAST_SIGNAL_MONTH, "`YYYY-MM` of the last signal's record; empty without signals.", nullable=True),
+        _double(col.FINAL_VALUE, "The chart value after the last record."),
+    ),
+    primary_key=(col.INDICATOR, col.PROVIDER_CODE, col.UNIT, col.CHART),
+    indicator=None,
+)
+
+ALERT_PREVIEW = _publication_table(
+    "alert_preview",
+    "What this publication does to the alert register if published after the previous published publication "
+    "P⁻ (statistics.md §6.2 step 7), computed by its run: the alerts it opens and every open alert it updates, "
+    "as they stand after it. For a draft this is the preview shown with the draft's own figures; the register "
+    "itself (`alert_register`) changes only when a publication is published.",
+    (
+        *(c for c in ALERT_REGISTER.columns),
+        _text(col.ACTION, "`OPENED`, `REPEATED` (signals or banding added), `PERSISTED` (condition held, no new "
+                          "qualifying signal), `MISSED` or `CLOSED`."),
+    ),
+    primary_key=(col.ALERT_ID,),
+    indicator=None,
+)
+
 #: Tables whose rows belong to one publication; a publication write replaces the period's rows in each.
 PUBLICATION_TABLES: tuple[TableSpec, ...] = (
     ORGANISATIONS,
@@ -493,6 +863,19 @@ PUBLICATION_TABLES: tuple[TableSpec, ...] = (
     SHMI_LIMITS_PARAMETERS,
     DATA_QUALITY,
     QUALITY_CHECK,
+    MONITORING_POINTS,
+    MONITORING_SIGNALS,
+    CUSUM_PARAMETERS,
+    ALERT_PREVIEW,
+    HSMR_TRUST,
+    HSMR_GROUP,
+    HSMR_COMPARISON,
+    HSMR_MODEL_PREDICT,
+    HSMR_MODEL_FIT,
+    HSMR_CALIBRATION,
+    HSMR_BASKET,
+    HSMR_CATEGORY_SUMS,
+    HSMR_DATA_QUALITY,
 )
 
 ALL_TABLES: tuple[TableSpec, ...] = (*CATALOG_TABLES, *PUBLICATION_TABLES)

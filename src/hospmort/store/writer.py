@@ -28,8 +28,8 @@ from hospmort import __version__
 from hospmort import schema as col
 from hospmort.config import Month, Windows
 from hospmort.errors import StoreError
-from hospmort.store.catalog import PublicationStatus, StoredPublication, get_publication
 from hospmort.store.backend import Backend
+from hospmort.store.catalog import PublicationStatus, StoredPublication, get_publication
 from hospmort.store.connection import ResultsStore, as_stored_time, utc_now
 from hospmort.store.tables import (
     CREATED_AT,
