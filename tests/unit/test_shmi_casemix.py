@@ -11,7 +11,6 @@ from hospmort.shmi.casemix import (
     birthweight_level_sql,
     charlson_index_sql,
     charlson_scores_sql,
-    covariates_of_group,
     diagnosis_group_sql,
     gender_sql,
     register_casemix_reference_tables,
@@ -67,12 +66,6 @@ def test_diagnosis_groups_for_covid_lookup_and_invalid_codes() -> None:
     assert value(diagnosis_group_sql("'U072'", "140")) == 143
     assert value(diagnosis_group_sql("'J189'", "73")) == 73
     assert value(diagnosis_group_sql("'U999'", "NULL")) == 144
-
-
-def test_covariates_per_group() -> None:
-    assert covariates_of_group(73)[-1] == "YEAR_INDEX"
-    assert covariates_of_group(141)[-1] == "BIRTHWEIGHT"
-    assert "CHARLSON_INDEX" not in covariates_of_group(144)
 
 
 def charlson(*codes: str) -> tuple[int, int]:

@@ -10,28 +10,20 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from hospmort import refdata
+from hospmort import refdata, tables
 from hospmort.schema import ELECTIVE_ADMISSION_METHODS
+from hospmort.spells import register_icd10_lookup
 
 #: Design order of the covariates of every group's model (shmi.md §10.1).
 COVARIATES = ("AGE_GROUP", "GENDER", "ADMIMETH", "ADMISSION_MONTH", "CHARLSON_INDEX", "YEAR_INDEX")
 PERINATAL_COVARIATES = (*COVARIATES, "BIRTHWEIGHT")
-INVALID_GROUP_COVARIATES = ("AGE_GROUP", "GENDER", "ADMIMETH", "ADMISSION_MONTH", "YEAR_INDEX")
 #: Non-elective admission methods that get ``ADMIMETH`` level 3 (shmi.md §8).
 NON_ELECTIVE_ADMISSION_METHODS = (
     "21", "22", "23", "24", "25", "28", "2A", "2B", "2C", "2D", "31", "32", "81", "82", "83", "84", "89",
 )
-LOOKUP_TABLE = "ref_icd10_shmi"
+#: The ICD-10 lookup in the engine (made by :func:`hospmort.spells.register_icd10_lookup`).
+LOOKUP_TABLE = tables.ICD10_LOOKUP
 CHARLSON_TABLE = "ref_charlson_prefix"
-
-
-def covariates_of_group(group: int) -> tuple[str, ...]:
-    """The covariates of a group's model, in design order (shmi.md §10.1)."""
-    if group == refdata.INVALID_DIAGNOSIS_GROUP:
-        return INVALID_GROUP_COVARIATES
-    if group in refdata.PERINATAL_GROUPS:
-        return PERINATAL_COVARIATES
-    return COVARIATES
 
 
 def _quoted(codes: tuple[str, ...] | frozenset[str]) -> str:
@@ -39,15 +31,8 @@ def _quoted(codes: tuple[str, ...] | frozenset[str]) -> str:
 
 
 def register_casemix_reference_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Load the ICD-10 lookup and the Charlson prefix table into the engine (idempotent)."""
-    lookup = refdata.icd10_lookup()
-    con.register("_lookup_arrow", pa.table({
-        "icd10_code": [row.icd10_code for row in lookup.values()],
-        "ccs_category": [row.ccs_category for row in lookup.values()],
-        "shmi_diagnosis_group": [row.shmi_diagnosis_group for row in lookup.values()],
-    }))
-    con.execute(f"CREATE OR REPLACE TABLE {LOOKUP_TABLE} AS SELECT * FROM _lookup_arrow")
-    con.unregister("_lookup_arrow")
+    """Load the ICD-10 lookup (shared with the spells stage) and the Charlson prefix table (idempotent)."""
+    register_icd10_lookup(con)
     conditions = refdata.charlson_conditions()
     con.register("_charlson_arrow", pa.table({
         "prefix": [p for c in conditions for p in c.prefixes],
